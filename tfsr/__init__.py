@@ -1,0 +1,15 @@
+"""tfsr: real-world face super-resolution that learns the degradation first (Bulat et al., ECCV 2018).
+
+Importing the package registers every custom layer and model with Keras, so
+`keras.saving.load_model("model.keras")` works after `import tfsr`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from tfsr import layers as layers  # noqa: E402  (registration side effect)
+from tfsr import models as models  # noqa: E402
+from tfsr.config import Config, load_config  # noqa: E402
+
+__all__ = ["Config", "load_config", "layers", "models", "__version__"]

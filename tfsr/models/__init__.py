@@ -1,0 +1,15 @@
+"""The paper's networks, one module each, and builders from a config."""
+
+from tfsr.models.builders import build_discriminator, build_high_to_low, build_low_to_high
+from tfsr.models.discriminator import Discriminator
+from tfsr.models.high_to_low import HighToLowGenerator
+from tfsr.models.low_to_high import LowToHighGenerator
+
+__all__ = [
+    "Discriminator",
+    "HighToLowGenerator",
+    "LowToHighGenerator",
+    "build_discriminator",
+    "build_high_to_low",
+    "build_low_to_high",
+]
