@@ -4,6 +4,7 @@ from tfsr.models.builders import build_discriminator, build_high_to_low, build_l
 from tfsr.models.discriminator import Discriminator
 from tfsr.models.high_to_low import HighToLowGenerator
 from tfsr.models.low_to_high import LowToHighGenerator
+from tfsr.models.official_low_to_high import OfficialLowToHighGenerator
 
 __all__ = [
     "Discriminator",
