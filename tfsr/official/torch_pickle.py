@@ -178,8 +178,13 @@ def _load_legacy(file: IO[bytes], source: str) -> Any:
         except EOFError:
             raise pickle.UnpicklingError(f"file ends before its {what}") from None
 
-    if plain("magic number") != LEGACY_MAGIC_NUMBER:
-        raise ModelError(f"{source}: not a PyTorch weights file (neither a zip archive nor the legacy magic number)")
+    not_torch = f"{source}: not a PyTorch weights file (neither a zip archive nor the legacy magic number)"
+    try:
+        magic = plain("magic number")
+    except pickle.UnpicklingError:
+        raise ModelError(not_torch) from None
+    if magic != LEGACY_MAGIC_NUMBER:
+        raise ModelError(not_torch)
     protocol = plain("protocol version")
     if protocol != LEGACY_PROTOCOL_VERSION:
         raise ModelError(f"{source}: unsupported legacy PyTorch protocol version {protocol!r}")
@@ -237,6 +242,9 @@ def _load_zip(path: Path, source: str) -> Any:
                 info = archive.getinfo(f"{prefix}data/{key}")
             except KeyError:
                 raise pickle.UnpicklingError(f"storage '{key}' has no data entry in the archive") from None
+            # Deflate cannot exceed ~1032:1, so a bigger claim is a zip bomb aimed at memory.
+            if info.file_size > 1100 * info.compress_size:
+                raise pickle.UnpicklingError(f"storage '{key}' claims an impossible compression ratio")
             if info.file_size != numel * dtype.itemsize:
                 raise pickle.UnpicklingError(
                     f"storage '{key}' holds {info.file_size} bytes, its record says {numel} x {dtype.itemsize}"
@@ -269,7 +277,7 @@ def read_state_dict(path: str | os.PathLike[str]) -> "collections.OrderedDict[st
     path = Path(path)
     source = str(path)
     if not path.is_file():
-        raise ModelError(f"{source}: no such file")
+        raise ModelError(f"{source}: {'not a regular file' if path.exists() else 'no such file'}")
     try:
         if zipfile.is_zipfile(path):
             obj = _load_zip(path, source)
@@ -279,7 +287,7 @@ def read_state_dict(path: str | os.PathLike[str]) -> "collections.OrderedDict[st
     except ModelError:
         raise
     except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, TypeError, KeyError,
-            AttributeError, IndexError, struct.error, MemoryError) as err:
+            AttributeError, IndexError, OverflowError, RecursionError, struct.error, MemoryError) as err:
         raise ModelError(f"{source}: corrupt PyTorch weights file: {err}") from None
     if not (isinstance(obj, dict) and all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in obj.items())):
         raise ModelError(f"{source}: holds a {type(obj).__name__}, not a state_dict (a mapping of names to tensors)")

@@ -1,0 +1,361 @@
+"""The code-free PyTorch reader: exact tensors from both formats, refusal of every other global, corruption.
+
+Files are written here without torch, opcode for opcode as `torch.save` writes them (a pure-Python
+pickler that emits the torch globals by name); where torch is installed it writes and reads them too.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfsr.errors import ModelError
+from tfsr.official.torch_pickle import LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, read_state_dict
+
+STORAGE_NAMES = {
+    np.dtype(np.float32): "FloatStorage",
+    np.dtype(np.float64): "DoubleStorage",
+    np.dtype(np.float16): "HalfStorage",
+    np.dtype(np.int64): "LongStorage",
+    np.dtype(np.int32): "IntStorage",
+    np.dtype(np.uint8): "ByteStorage",
+    np.dtype(np.bool_): "BoolStorage",
+}
+
+
+class Global:
+    """A global written by name (`torch._utils._rebuild_tensor_v2`) without importing it."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # pickle's REDUCE requires a callable; only its name is ever written
+        raise AssertionError(f"{self.module}.{self.name} is a name, not code")
+
+
+class Storage:
+    def __init__(self, key: str, flat: np.ndarray) -> None:
+        self.key, self.flat = key, flat
+
+
+class Tensor:
+    """A strided view of a storage, pickled the way torch pickles a tensor."""
+
+    def __init__(self, storage: Storage, offset: int, size: tuple, stride: tuple) -> None:
+        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
+
+    def __reduce__(self):
+        args = (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict())
+        return Global("torch._utils", "_rebuild_tensor_v2"), args
+
+
+def tensor(array: np.ndarray, key: str) -> Tensor:
+    contiguous = np.require(array, requirements="C")  # unlike ascontiguousarray, keeps 0-d arrays 0-d
+    flat = contiguous.ravel()
+    strides = tuple(s // array.itemsize for s in contiguous.strides)
+    return Tensor(Storage(key, flat), 0, tuple(array.shape), strides)
+
+
+class TorchStylePickler(pickle._Pickler):
+    """Writes `Global`s as GLOBAL opcodes and storages as persistent ids, as torch's pickler does."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def __init__(self, file, legacy: bool) -> None:
+        super().__init__(file, protocol=2)
+        self.legacy = legacy
+        self.storages: dict[str, np.ndarray] = {}
+
+    def save_global_by_name(self, obj: Global) -> None:
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+        self.memoize(obj)
+
+    dispatch[Global] = save_global_by_name
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, Storage):
+            return None
+        self.storages[obj.key] = obj.flat
+        record = ("storage", Global("torch", STORAGE_NAMES[obj.flat.dtype]), obj.key, "cpu", obj.flat.size)
+        return record + (None,) if self.legacy else record
+
+
+def write_legacy(path: Path, obj) -> Path:
+    with open(path, "wb") as f:
+        for header in (LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, {"protocol_version": 1001, "little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        pickler = TorchStylePickler(f, legacy=True)
+        pickler.dump(obj)
+        pickle.dump(list(pickler.storages), f, protocol=2)
+        for flat in pickler.storages.values():
+            f.write(struct.pack("<q", flat.size) + flat.astype(flat.dtype.newbyteorder("<")).tobytes())
+    return path
+
+
+def write_zip(path: Path, obj, compression: int = zipfile.ZIP_STORED) -> Path:
+    buffer = io.BytesIO()
+    pickler = TorchStylePickler(buffer, legacy=False)
+    pickler.dump(obj)
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        archive.writestr("weights/data.pkl", buffer.getvalue())
+        archive.writestr("weights/byteorder", "little")
+        for key, flat in pickler.storages.items():
+            archive.writestr(f"weights/data/{key}", flat.tobytes())
+    return path
+
+
+def sample_state() -> tuple[collections.OrderedDict, dict[str, np.ndarray]]:
+    """Tensors of several dtypes, a transposed (non-contiguous) one and two sharing one storage."""
+    rng = np.random.default_rng(0)
+    conv = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    shared = np.arange(12, dtype=np.float32)
+    shared_storage = Storage("shared", shared)
+    expected = {
+        "conv.weight": conv,
+        "bn.running_var": rng.uniform(0.5, 2.0, 7).astype(np.float64),
+        "half": rng.standard_normal((2, 5)).astype(np.float16),
+        "bn.num_batches_tracked": np.array(17, dtype=np.int64),
+        "mask": np.array([True, False, True]),
+        "bytes": np.arange(6, dtype=np.uint8).reshape(2, 3),
+        "transposed": shared.reshape(3, 4).T,
+        "slice": shared[5:9].reshape(2, 2),
+    }
+    state = collections.OrderedDict(
+        (key, tensor(value, key)) for key, value in expected.items() if key not in ("transposed", "slice")
+    )
+    state["transposed"] = Tensor(shared_storage, 0, (4, 3), (1, 4))
+    state["slice"] = Tensor(shared_storage, 5, (2, 2), (2, 1))
+    return state, expected
+
+
+def assert_same_arrays(found: dict, expected: dict) -> None:
+    assert list(found) == list(expected)
+    for key, value in expected.items():
+        assert found[key].dtype == value.dtype, key
+        np.testing.assert_array_equal(found[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("writer", [write_legacy, write_zip], ids=["legacy", "zip"])
+def test_reads_exact_tensors_of_both_formats(tmp_path, writer):
+    state, expected = sample_state()
+    found = read_state_dict(writer(tmp_path / "model.pkl", state))
+    assert isinstance(found, collections.OrderedDict)
+    assert_same_arrays(found, expected)
+
+
+def test_reads_deflated_zip(tmp_path):
+    state, expected = sample_state()
+    assert_same_arrays(read_state_dict(write_zip(tmp_path / "m.pt", state, zipfile.ZIP_DEFLATED)), expected)
+
+
+# Payloads that write `marker` when unpickled naively, each with the global the reader must name: they reach
+# different dangerous callables through different opcode paths (REDUCE after GLOBAL, STACK_GLOBAL of
+# protocol 4, protocol-0 INST).
+class Reduce:
+    def __init__(self, func, *args) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+def payloads(marker: Path) -> dict[str, tuple[str, bytes]]:
+    # Protocol 2 spells `builtins` as `__builtin__`: the reader names a global as the file writes it.
+    touch = f"open({str(marker)!r}, 'w').close()"
+    return {
+        "os.system": ("posix.system", pickle.dumps(Reduce(os.system, f"touch {marker}"), protocol=2)),
+        "exec": ("__builtin__.exec", pickle.dumps(Reduce(exec, touch), protocol=2)),
+        "eval": ("builtins.eval", pickle.dumps(Reduce(eval, touch), protocol=4)),
+        "subprocess": ("subprocess.call", pickle.dumps(Reduce(subprocess.call, ["touch", str(marker)]), protocol=4)),
+        "INST": ("os.system", b"(S'touch " + str(marker).encode() + b"'\nios\nsystem\n."),
+    }
+
+
+def torch_style_bytes(obj) -> bytes:
+    buffer = io.BytesIO()
+    TorchStylePickler(buffer, legacy=True).dump(obj)
+    return buffer.getvalue()
+
+
+class PickledBytes:
+    """Splices an already pickled object (minus its PROTO and STOP) into an enclosing pickle."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+
+def _save_spliced(pickler: TorchStylePickler, obj: PickledBytes) -> None:
+    body = obj.body[2:] if obj.body[:1] == pickle.PROTO else obj.body
+    pickler.write(body[:-1])  # drop STOP
+
+
+TorchStylePickler.dispatch[PickledBytes] = _save_spliced
+
+
+def legacy_with_body(path: Path, body: bytes) -> Path:
+    with open(path, "wb") as f:
+        for header in (LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, {"little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        f.write(body)
+        pickle.dump([], f, protocol=2)
+    return path
+
+
+def body_as_magic_number(path: Path, body: bytes) -> Path:
+    path.write_bytes(body)
+    return path
+
+
+def zip_with_body(path: Path, body: bytes) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", body)
+    return path
+
+
+def body_as_backward_hooks(path: Path, body: bytes) -> Path:
+    # Hidden where a tensor's backward hooks go, inside an otherwise valid state_dict.
+    state, _ = sample_state()
+    rebuild = Global("torch._utils", "_rebuild_tensor_v2")
+    state["conv.weight"] = Reduce(rebuild, Storage("s", np.zeros(2, np.float32)), 0, (2,), (1,), False, PickledBytes(body))
+    return write_legacy(path, state)
+
+
+CONTAINERS = {
+    "legacy state_dict": legacy_with_body,
+    "legacy magic number": body_as_magic_number,
+    "zip data.pkl": zip_with_body,
+    "tensor backward hooks": body_as_backward_hooks,
+}
+
+
+@pytest.mark.parametrize("container", list(CONTAINERS))
+@pytest.mark.parametrize("payload", list(payloads(Path("m"))))
+def test_refuses_code_and_runs_nothing(tmp_path, payload, container):
+    naive_marker, marker = tmp_path / "naive_marker", tmp_path / "marker"
+    # The payload is live: plain pickle runs it, so only the refusal keeps the marker from appearing.
+    pickle.loads(payloads(naive_marker)[payload][1])
+    assert naive_marker.exists()
+
+    refused, body = payloads(marker)[payload]
+    path = CONTAINERS[container](tmp_path / "model.pkl", body)
+    with pytest.raises(ModelError) as err:
+        read_state_dict(path)
+    assert str(err.value).startswith(f"{path}: refused to load global '{refused}'")
+    assert not marker.exists()
+
+
+def test_refuses_torch_globals_outside_the_allow_list(tmp_path):
+    # An allowed module does not admit its other names: `torch.load` would unpickle again, unrestricted.
+    body = torch_style_bytes(Reduce(Global("torch", "load"), "other.pkl"))
+    with pytest.raises(ModelError, match=r"refused to load global 'torch\.load'"):
+        read_state_dict(legacy_with_body(tmp_path / "m.pkl", body))
+
+
+def tensor_record(storage_numel: int, offset: int, size: tuple, stride: tuple) -> collections.OrderedDict:
+    return collections.OrderedDict(w=Tensor(Storage("k", np.zeros(storage_numel, np.float32)), offset, size, stride))
+
+
+@pytest.mark.parametrize(
+    "offset, size, stride, message",
+    [(0, (3, 3), (3, 1), "overruns its storage"), (3, (2,), (1,), "overruns its storage"), (0, (2,), (-1,), "non-negative")],
+    ids=["size", "offset", "negative stride"],
+)
+def test_tensors_outside_their_storage_are_refused(tmp_path, offset, size, stride, message):
+    # as_strided would read foreign memory here: the bounds must be checked first.
+    state = collections.OrderedDict(w=Tensor(Storage("k", np.zeros(4, np.float32)), offset, size, stride))
+    with pytest.raises(ModelError, match=message):
+        read_state_dict(write_legacy(tmp_path / "bad.pkl", state))
+
+
+def test_a_file_that_is_not_a_state_dict_is_refused(tmp_path):
+    path = write_legacy(tmp_path / "list.pkl", [tensor(np.ones(2, np.float32), "a")])
+    with pytest.raises(ModelError, match=r"list\.pkl: holds a list, not a state_dict"):
+        read_state_dict(path)
+
+
+def test_truncated_and_foreign_files_are_model_errors(tmp_path):
+    state, _ = sample_state()
+    whole = write_legacy(tmp_path / "whole.pkl", state).read_bytes()
+    truncated = tmp_path / "truncated.pkl"
+    truncated.write_bytes(whole[:-10])
+    with pytest.raises(ModelError, match=r"truncated\.pkl: corrupt PyTorch weights file: file ends inside storage"):
+        read_state_dict(truncated)
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not weights\n")
+    with pytest.raises(ModelError, match="not a PyTorch weights file"):
+        read_state_dict(text)
+    with pytest.raises(ModelError, match="no such file"):
+        read_state_dict(tmp_path / "absent.pkl")
+
+
+def test_huge_storage_claim_is_refused_before_allocating(tmp_path):
+    # 2**40 float32 elements (4 TiB) in a file of a few hundred bytes.
+    huge = collections.OrderedDict(w=Tensor(Storage("k", np.zeros(1, np.float32)), 0, (1,), (1,)))
+    path = write_legacy(tmp_path / "huge.pkl", huge)
+    data = path.read_bytes().replace(b"K\x01N", b"\x8a\x06\x00\x00\x00\x00\x00\x01N", 1)  # numel 1 -> 2**40
+    path.write_bytes(data)
+    with pytest.raises(ModelError, match="more than the file holds"):
+        read_state_dict(path)
+
+
+def test_random_corruption_only_ever_raises_model_error(tmp_path):
+    state, _ = sample_state()
+    clean = bytearray(write_legacy(tmp_path / "clean.pkl", state).read_bytes())
+    rng = np.random.default_rng(1)
+    path = tmp_path / "mutated.pkl"
+    outcomes = collections.Counter()
+    for _ in range(300):
+        mutated = bytearray(clean)
+        for position in rng.integers(0, len(mutated), size=3):
+            mutated[position] = int(rng.integers(0, 256))
+        path.write_bytes(bytes(mutated))
+        try:
+            read_state_dict(path)
+            outcomes["read"] += 1
+        except ModelError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0
+
+
+
+
+def test_matches_torch_load_on_files_torch_writes(tmp_path):
+    torch = pytest.importorskip("torch", reason="cross-check with PyTorch needs the optional torch extra")
+    generator = torch.Generator().manual_seed(0)
+    base = torch.randn(6, 5, generator=generator)
+    state = collections.OrderedDict(
+        conv=torch.randn(4, 3, 3, 3, generator=generator),
+        double=torch.randn(3, generator=generator, dtype=torch.float64),
+        half=torch.randn(2, 2, generator=generator).half(),
+        bfloat16=torch.randn(5, generator=generator).bfloat16(),
+        steps=torch.tensor(7),
+        mask=torch.tensor([True, False]),
+        transposed=base.t(),
+        row=base[2],
+        column=base[:, 1],
+        parameter=torch.nn.Parameter(torch.randn(3, generator=generator)),
+    )
+    for zip_format in (False, True):
+        path = tmp_path / f"torch_{'zip' if zip_format else 'legacy'}.pt"
+        torch.save(state, path, _use_new_zipfile_serialization=zip_format)
+        found = read_state_dict(path)
+        expected = torch.load(path, weights_only=True)
+        assert list(found) == list(expected)
+        for key, value in expected.items():
+            value = value.detach()
+            if value.dtype == torch.bfloat16:
+                np.testing.assert_array_equal(found[key].astype(np.float32), value.float().numpy(), err_msg=key)
+            else:
+                assert found[key].dtype == value.numpy().dtype, key
+                np.testing.assert_array_equal(found[key], value.numpy(), err_msg=key)
