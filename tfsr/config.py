@@ -132,36 +132,49 @@ class DataConfig:
     Args:
         demo: use the embedded demo set (no files needed); overrides the sources below.
         hr_dirs: folders of high-resolution face crops (or photos, prepared with `tfsr prepare`).
-        lr_dirs: folders of real low-resolution face crops (WIDER FACE).
-        hr_file_lists: text files with one image path per line.
+        hr_file_lists: text files with one high-resolution image path per line.
+        hr_centre_crop: the central square of each high-resolution image that is used, as a fraction of its
+            shorter side (1.0 for `tfsr prepare` crops; about 0.8 for CelebA's aligned 178x218 images).
+        lr_dirs: folders of real low-resolution face crops.
+        lr_file_lists: text files with one low-resolution image path per line.
         tfds_hr: a TFDS dataset name for HR faces (`celeb_a`), built offline.
         tfds_lr: a TFDS dataset name for LR faces (`wider_face`), built offline.
         tfds_data_dir: TFDS data dir; `tfds_manual_dir` holds the manually downloaded archives.
-        wider_face_root: WIDER FACE in its official layout.
+        tfds_manual_dir: folder with a TFDS dataset's downloaded archives (tfsr never downloads).
+        wider_face_root: WIDER FACE in its official layout (`wider_face_split/`, `WIDER_train/images/`).
+        wider_face_split: which official split gives the low-resolution faces.
         lr_max_face: keep WIDER FACE faces whose largest side is below this (pixels).
         lr_min_face: ... and at least this.
-        crop_margin: margin around a detected face box, as a fraction of its side.
+        lr_max_blur: ... whose blur label is at most this (0 clear, 1 normal, 2 heavy: 2 keeps all).
+        lr_max_occlusion: ... whose occlusion label is at most this (0 none, 1 partial, 2 heavy).
+        lr_keep_invalid: also keep faces that WIDER FACE marks invalid.
+        crop_margin: how much larger than a face box's longest side its square crop is (0.25: 25 %), as
+            in `tfsr enhance`, so training faces are framed like the faces the network later sees.
         augment: high-resolution augmentation.
-        shuffle_buffer: tf.data shuffle buffer.
-        cache_dir: when set, decoded crops are cached there as sharded TFRecords.
-        seed: seed of shuffling and augmentation.
-        test_fraction: fraction of the demo set held out for evaluation.
+        cache_dir: when set, decoded crops are cached there as sharded TFRecords and reused by later runs.
+        seed: seed of shuffling and augmentation (what `tfsr train` passes to the dataset builders).
+        test_fraction: fraction of faces held out for evaluation (by a stable hash of each file name).
     """
 
     demo: bool = False
     hr_dirs: list[str] = field(default_factory=list)
-    lr_dirs: list[str] = field(default_factory=list)
     hr_file_lists: list[str] = field(default_factory=list)
+    hr_centre_crop: float = 1.0
+    lr_dirs: list[str] = field(default_factory=list)
+    lr_file_lists: list[str] = field(default_factory=list)
     tfds_hr: str | None = None
     tfds_lr: str | None = None
     tfds_data_dir: str | None = None
     tfds_manual_dir: str | None = None
     wider_face_root: str | None = None
+    wider_face_split: Literal["train", "val"] = "train"
     lr_max_face: int = 37
     lr_min_face: int = 10
-    crop_margin: float = 0.3
+    lr_max_blur: int = 2
+    lr_max_occlusion: int = 2
+    lr_keep_invalid: bool = False
+    crop_margin: float = 0.25
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    shuffle_buffer: int = 2048
     cache_dir: str | None = None
     seed: int = 0
     test_fraction: float = 0.1
@@ -322,7 +335,15 @@ def validate(cfg: Config, where: str) -> None:
     if d.lr_min_face > d.lr_max_face:
         raise ConfigError(f"{where}: data.lr_min_face ({d.lr_min_face}) exceeds data.lr_max_face ({d.lr_max_face})")
     _positive(where, "data.crop_margin", d.crop_margin, allow_zero=True)
-    _positive(where, "data.shuffle_buffer", d.shuffle_buffer)
+    if not 0 < d.hr_centre_crop <= 1:
+        raise ConfigError(f"{where}: data.hr_centre_crop must be in (0, 1], got {d.hr_centre_crop}")
+    for key in ("lr_max_blur", "lr_max_occlusion"):
+        if getattr(d, key) not in (0, 1, 2):
+            raise ConfigError(f"{where}: data.{key} must be 0, 1 or 2, got {getattr(d, key)}")
+    if d.tfds_hr not in (None, "celeb_a"):
+        raise ConfigError(f"{where}: data.tfds_hr must be 'celeb_a', got {d.tfds_hr!r}")
+    if d.tfds_lr not in (None, "wider_face"):
+        raise ConfigError(f"{where}: data.tfds_lr must be 'wider_face', got {d.tfds_lr!r}")
     if not 0 <= d.test_fraction < 1:
         raise ConfigError(f"{where}: data.test_fraction must be in [0, 1), got {d.test_fraction}")
     a = d.augment
@@ -334,7 +355,7 @@ def validate(cfg: Config, where: str) -> None:
         raise ConfigError(f"{where}: data.augment.hue must be <= 0.5, got {a.hue}")
     # Relative data paths are taken from the working directory, as a shell user expects.
     if not d.demo:
-        for key in ("hr_dirs", "lr_dirs", "hr_file_lists"):
+        for key in ("hr_dirs", "lr_dirs", "hr_file_lists", "lr_file_lists"):
             for i, p in enumerate(getattr(d, key)):
                 if not Path(p).expanduser().exists():
                     raise ConfigError(f"{where}: data.{key}[{i}]: no such file or folder: {p}")
