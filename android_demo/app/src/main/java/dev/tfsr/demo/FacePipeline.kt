@@ -52,17 +52,18 @@ class FacePipeline(
     private var modelStatus: String? = null
 
     override fun analyze(image: ImageProxy) {
+        val model = model() // loaded (once) before the clock starts, so compiling is not a frame's latency
         val start = SystemClock.elapsedRealtimeNanos()
         val frame = image.use { it.toBitmap().upright(it.imageInfo.rotationDegrees, mirror) }
         try {
-            process(frame, start)
+            process(frame, start, model)
         } catch (e: Exception) {
             // Keep the stream alive and say what went wrong instead of killing the analysis thread.
             onFrame(frame, "error: ${e.message ?: e.javaClass.simpleName}")
         }
     }
 
-    private fun process(frame: Bitmap, start: Long) {
+    private fun process(frame: Bitmap, start: Long, model: SuperResolver?) {
         val converted = SystemClock.elapsedRealtimeNanos()
 
         val faces = Tasks.await(detector.process(InputImage.fromBitmap(frame, 0)))
@@ -79,7 +80,6 @@ class FacePipeline(
         val inputs = squares.map { FaceMath.faceInput(pixels, it, FaceMath.INPUT_SIDE) }
         val prepared = SystemClock.elapsedRealtimeNanos()
 
-        val model = model()
         val outputs = if (model != null && inputs.isNotEmpty()) model.enhance(inputs) else emptyList()
         val inferred = SystemClock.elapsedRealtimeNanos()
 
