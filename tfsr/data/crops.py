@@ -182,14 +182,14 @@ def _drop_undecodable(crops: FaceCrops) -> FaceCrops:
     if not crops.files:
         return crops
     load = crops.load_fn()
+    # The crop itself must be an output: if only the index came out, graph optimisation would drop the decode.
     ds = (
         tf.data.Dataset.range(len(crops.files))
-        .map(lambda i: (i, tf.shape(load(i))[0]), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(lambda i: (i, load(i)), num_parallel_calls=tf.data.AUTOTUNE)
         .ignore_errors()
-        .map(lambda i, _: i)
-        .batch(4096)
+        .batch(1024)
     )
-    ok = np.concatenate([b.numpy() for b in ds] + [np.zeros((0,), np.int64)])
+    ok = np.concatenate([i.numpy() for i, _ in ds] + [np.zeros((0,), np.int64)])
     if len(ok) == len(crops.files):
         return crops
     bad = sorted(set(range(len(crops.files))) - set(ok.tolist()))

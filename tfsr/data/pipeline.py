@@ -51,14 +51,7 @@ def hr_crops(cfg: Config, split: str = "train") -> FaceCrops:
         raise DataError("no high-resolution faces: set data.hr_dirs, data.hr_file_lists or data.tfds_hr (or data.demo)")
 
     def build() -> FaceCrops:
-        parts = []
-        paths = _paths(d.hr_dirs, d.hr_file_lists)
-        if paths:
-            keep = split_of(paths, d.test_fraction, split)
-            where = ", ".join(d.hr_dirs + d.hr_file_lists)
-            if not keep:
-                raise DataError(f"{where}: no images in the '{split}' part (data.test_fraction={d.test_fraction})")
-            parts.append(crops_from_paths([paths[i] for i in keep], size, d.hr_centre_crop, where))
+        parts = _file_crops(d.hr_dirs, d.hr_file_lists, split, d.test_fraction, size, d.hr_centre_crop)
         if d.tfds_hr:
             parts.append(
                 tfds_sources.celeb_a_crops(split, size, d.hr_centre_crop, d.tfds_data_dir, d.tfds_manual_dir)
@@ -93,14 +86,7 @@ def lr_crops(cfg: Config, split: str = "train") -> FaceCrops:
     rules = wider_face.FaceRules(d.lr_min_face, d.lr_max_face, d.lr_max_blur, d.lr_max_occlusion, d.lr_keep_invalid)
 
     def build() -> FaceCrops:
-        parts = []
-        paths = _paths(d.lr_dirs, d.lr_file_lists)
-        if paths:
-            keep = split_of(paths, d.test_fraction, split)
-            where = ", ".join(d.lr_dirs + d.lr_file_lists)
-            if not keep:
-                raise DataError(f"{where}: no images in the '{split}' part (data.test_fraction={d.test_fraction})")
-            parts.append(crops_from_paths([paths[i] for i in keep], size, 1.0, where).materialise())
+        parts = [c.materialise() for c in _file_crops(d.lr_dirs, d.lr_file_lists, split, d.test_fraction, size, 1.0)]
         if d.wider_face_root:
             parts.append(
                 wider_face.load_split(
@@ -128,7 +114,10 @@ def lr_crops(cfg: Config, split: str = "train") -> FaceCrops:
     return cache.cached_crops(d.cache_dir, f"lr-{split}", key, build) if d.cache_dir else build()
 
 
-def _paths(dirs: list[str], lists: list[str]) -> list[str]:
+def _file_crops(
+    dirs: list[str], lists: list[str], split: str, test_fraction: float, size: int, centre: float
+) -> list[FaceCrops]:
+    """The crops of the image folders and file lists (an empty list when there are none)."""
     paths: list[str] = []
     for folder in dirs:
         found = images.list_images(folder)
@@ -140,7 +129,13 @@ def _paths(dirs: list[str], lists: list[str]) -> list[str]:
         if not listed:
             raise DataError(f"{list_file}: the file list is empty")
         paths += [str(p) for p in listed]
-    return paths
+    if not paths:
+        return []
+    where = ", ".join(dirs + lists)
+    keep = split_of(paths, test_fraction, split)
+    if not keep:
+        raise DataError(f"{where}: no images in the '{split}' part (data.test_fraction={test_fraction})")
+    return [crops_from_paths([paths[i] for i in keep], size, centre, where)]
 
 
 def _merge(parts: list[FaceCrops]) -> FaceCrops:

@@ -101,6 +101,7 @@ def wider_face_crops(
         image = example["image"]
         h, w = image.shape[:2]
         f = example["faces"]
+        n = min(len(f[key]) for key in ("bbox", "blur", "invalid", "occlusion"))
         # TFDS stores boxes as normalised (ymin, xmin, ymax, xmax).
         faces = [
             WiderFace(
@@ -112,7 +113,7 @@ def wider_face_crops(
                 invalid=bool(f["invalid"][k]),
                 occlusion=int(f["occlusion"][k]),
             )
-            for k, box in enumerate(f["bbox"])
+            for k, box in enumerate(f["bbox"][:n])
         ]
         crops += crop_faces(image, faces, rules, size, margin)
     if not crops:
