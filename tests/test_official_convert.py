@@ -8,6 +8,7 @@ arithmetic on the PyTorch-layout tensors.
 from __future__ import annotations
 
 import collections
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -156,10 +157,14 @@ def test_config_and_keras_file_round_trip(tmp_path, model):
     np.testing.assert_array_equal(loaded(x), y)
 
 
+def write_state(path: Path, state: dict) -> Path:
+    """Writes arrays as a legacy PyTorch state_dict file, one storage per tensor."""
+    return write_legacy(path, collections.OrderedDict((k, tensor(v, k)) for k, v in state.items()))
+
+
 @pytest.fixture(scope="module")
 def published_pkl(tmp_path_factory, state):
-    path = tmp_path_factory.mktemp("published") / "model.pkl"
-    return write_legacy(path, collections.OrderedDict((k, tensor(v, str(i))) for i, (k, v) in enumerate(state.items())))
+    return write_state(tmp_path_factory.mktemp("published") / "model.pkl", state)
 
 
 def test_cli_writes_a_keras_file_that_reproduces_the_weights(tmp_path, capsys, published_pkl, model):
@@ -176,7 +181,7 @@ def test_cli_failures_write_nothing_and_keep_the_old_file(tmp_path, capsys, stat
     out.write_bytes(b"previous model")
     nan_state = dict(state)
     nan_state["main.4.bias"] = np.full(3, np.nan, np.float32)
-    nan_pkl = write_legacy(tmp_path / "nan.pkl", collections.OrderedDict((k, tensor(v, k)) for k, v in nan_state.items()))
+    nan_pkl = write_state(tmp_path / "nan.pkl", nan_state)
     corrupt = tmp_path / "corrupt.pkl"
     corrupt.write_bytes(b"\x80\x02 definitely not weights")
     for source, message in [(nan_pkl, "non-finite outputs"), (corrupt, "not a PyTorch weights file")]:

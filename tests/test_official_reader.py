@@ -12,7 +12,6 @@ import os
 import pickle
 import struct
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -44,8 +43,8 @@ class Global:
 
 
 class Storage:
-    def __init__(self, key: str, flat: np.ndarray) -> None:
-        self.key, self.flat = key, flat
+    def __init__(self, key: str, flat: np.ndarray, view_of: tuple[Storage, int] | None = None) -> None:
+        self.key, self.flat, self.view_of = key, flat, view_of
 
 
 class Tensor:
@@ -85,8 +84,13 @@ class TorchStylePickler(pickle._Pickler):
     def persistent_id(self, obj):
         if not isinstance(obj, Storage):
             return None
+        storage_type = Global("torch", STORAGE_NAMES[obj.flat.dtype])
+        if obj.view_of is not None:  # legacy only: a slice of a root storage, which holds the bytes
+            root, offset = obj.view_of
+            self.storages[root.key] = root.flat
+            return ("storage", storage_type, root.key, "cpu", root.flat.size, (obj.key, offset, obj.flat.size))
         self.storages[obj.key] = obj.flat
-        record = ("storage", Global("torch", STORAGE_NAMES[obj.flat.dtype]), obj.key, "cpu", obj.flat.size)
+        record = ("storage", storage_type, obj.key, "cpu", obj.flat.size)
         return record + (None,) if self.legacy else record
 
 
@@ -151,6 +155,20 @@ def test_reads_exact_tensors_of_both_formats(tmp_path, writer):
     found = read_state_dict(writer(tmp_path / "model.pkl", state))
     assert isinstance(found, collections.OrderedDict)
     assert_same_arrays(found, expected)
+
+
+def test_reads_storage_views_of_old_legacy_files(tmp_path):
+    root = Storage("root", np.arange(10, dtype=np.float32))
+    view = Storage("view", root.flat[4:8], view_of=(root, 4))
+    state = collections.OrderedDict(whole=Tensor(root, 0, (10,), (1,)), part=Tensor(view, 1, (2, 1), (2, 1)))
+    found = read_state_dict(write_legacy(tmp_path / "views.pkl", state))
+    np.testing.assert_array_equal(found["whole"], np.arange(10, dtype=np.float32))
+    np.testing.assert_array_equal(found["part"], [[5.0], [7.0]])
+
+    outside = Storage("outside", np.zeros(4, np.float32), view_of=(root, 8))
+    bad = collections.OrderedDict(w=Tensor(outside, 0, (1,), (1,)))
+    with pytest.raises(ModelError, match="lies outside storage 'root'"):
+        read_state_dict(write_legacy(tmp_path / "bad_view.pkl", bad))
 
 
 def test_reads_deflated_zip(tmp_path):
@@ -226,7 +244,8 @@ def body_as_backward_hooks(path: Path, body: bytes) -> Path:
     # Hidden where a tensor's backward hooks go, inside an otherwise valid state_dict.
     state, _ = sample_state()
     rebuild = Global("torch._utils", "_rebuild_tensor_v2")
-    state["conv.weight"] = Reduce(rebuild, Storage("s", np.zeros(2, np.float32)), 0, (2,), (1,), False, PickledBytes(body))
+    storage = Storage("s", np.zeros(2, np.float32))
+    state["conv.weight"] = Reduce(rebuild, storage, 0, (2,), (1,), False, PickledBytes(body))
     return write_legacy(path, state)
 
 
@@ -267,7 +286,11 @@ def tensor_record(storage_numel: int, offset: int, size: tuple, stride: tuple) -
 
 @pytest.mark.parametrize(
     "offset, size, stride, message",
-    [(0, (3, 3), (3, 1), "overruns its storage"), (3, (2,), (1,), "overruns its storage"), (0, (2,), (-1,), "non-negative")],
+    [
+        (0, (3, 3), (3, 1), "overruns its storage"),
+        (3, (2,), (1,), "overruns its storage"),
+        (0, (2,), (-1,), "non-negative"),
+    ],
     ids=["size", "offset", "negative stride"],
 )
 def test_tensors_outside_their_storage_are_refused(tmp_path, offset, size, stride, message):

@@ -21,7 +21,9 @@ _PROBE_SHAPE = (2, 16, 16, 3)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model_pkl", type=Path, help="the authors' model.pkl (PyTorch state_dict, legacy or zip format)")
+    parser.add_argument(
+        "model_pkl", type=Path, help="the authors' model.pkl (a PyTorch state_dict, legacy or zip format)"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .keras file to write")
 
 

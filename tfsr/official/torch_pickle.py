@@ -207,8 +207,10 @@ def _load_legacy(file: IO[bytes], source: str) -> Any:
             raise pickle.UnpicklingError(f"storage '{key}' is used with two dtypes")
         if view is None:
             return root
+        # PyTorch < 0.4 could save a storage that is a slice of another: (view key, offset, numel) in elements.
         _view_key, offset, view_numel = view
-        if not (isinstance(offset, int) and isinstance(view_numel, int) and 0 <= offset <= offset + view_numel <= root.array.size):
+        in_bounds = isinstance(offset, int) and isinstance(view_numel, int) and 0 <= offset <= offset + view_numel
+        if not (in_bounds and offset + view_numel <= root.array.size):
             raise pickle.UnpicklingError(f"storage view {view!r} lies outside storage '{key}'")
         return _Storage(root.array[offset : offset + view_numel])
 
