@@ -1,0 +1,78 @@
+"""Measure a trained model as in the paper's table 1: FID on real LR faces, PSNR/SSIM on bilinear pairs.
+
+Examples:
+    tfsr evaluate runs/l2h --lr-test data/wider_lr_test --hr-ref data/hr_ref --num-images 3000
+    tfsr evaluate l2h_fp16.tflite --lr-test lr/ --hr-ref hr/ --paired-hr ls3dw_1000/ \\
+        --inception-weights inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5
+
+Writes OUTPUT/eval.json and OUTPUT/eval.md (default OUTPUT: RUN/eval for a run directory, MODEL_eval
+beside a model file). The FID protocol is documented in tfsr/evaluation/fid.py and docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("model", help="Low-to-High run directory, .keras file or .tflite file")
+    parser.add_argument("--lr-test", required=True, metavar="DIR", help="real low-resolution test faces (16x16)")
+    parser.add_argument("--hr-ref", required=True, metavar="DIR", help="high-resolution reference faces (64x64)")
+    parser.add_argument("--paired-hr", metavar="DIR",
+                        help="high-resolution faces for PSNR/SSIM: bilinearly downsampled, then super-resolved")
+    parser.add_argument("--high-to-low", metavar="RUN_OR_MODEL",
+                        help="High-to-Low generator for the degradation FID (default: the model's own run)")
+    parser.add_argument("--num-images", type=int, metavar="N",
+                        help="the LR test set must hold exactly N faces (the paper: 3000); default: all")
+    parser.add_argument("--num-paired", type=int, metavar="N",
+                        help="--paired-hr must hold exactly N faces (the paper: 1000); default: all")
+    parser.add_argument("--inception-weights", metavar="FILE",
+                        help="Inception-v3 (no top) weights; default: Keras' cached ImageNet download")
+    parser.add_argument("--offline", action="store_true",
+                        help="never download the Inception weights (fail if they are not cached)")
+    parser.add_argument("--batch-size", type=int, default=50, help="images per network call (default 50)")
+    parser.add_argument("--cache-dir", default="~/.cache/tfsr/fid",
+                        help="FID statistics cache of the folders ('' disables; default ~/.cache/tfsr/fid)")
+    parser.add_argument("--output", metavar="DIR", help="where eval.json and eval.md go")
+
+
+def default_output(model: Path) -> Path:
+    """RUN/eval for a run directory, `<model>_eval` beside a model file."""
+    return model / "eval" if model.is_dir() else model.with_name(f"{model.stem}_eval")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tfsr.errors import DataError
+    from tfsr.evaluation.inception import inception_v3
+    from tfsr.evaluation.table1 import evaluate_model, format_markdown
+
+    for option in ("num_images", "num_paired", "batch_size"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise DataError(f"--{option.replace('_', '-')} must be at least 1, got {value}")
+    if args.num_images is not None and args.num_images < 2:
+        raise DataError(f"--num-images must be at least 2 (FID needs a covariance), got {args.num_images}")
+    extractor = inception_v3(args.inception_weights, allow_download=not args.offline)
+    results = evaluate_model(
+        args.model,
+        args.lr_test,
+        args.hr_ref,
+        args.paired_hr,
+        extractor=extractor,
+        num_images=args.num_images,
+        num_paired=args.num_paired,
+        batch_size=args.batch_size,
+        cache_dir=args.cache_dir or None,
+        high_to_low=args.high_to_low,
+    )
+    out = Path(args.output) if args.output else default_output(Path(args.model))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "eval.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = format_markdown(results)
+    (out / "eval.md").write_text(table + "\n")
+    print(table)
+    print(f"\nwrote {out / 'eval.json'} and {out / 'eval.md'}")
+    return 0
