@@ -12,4 +12,13 @@ from tfsr import layers as layers  # noqa: E402  (registration side effect)
 from tfsr import models as models  # noqa: E402
 from tfsr.config import Config, load_config  # noqa: E402
 
-__all__ = ["Config", "load_config", "layers", "models", "__version__"]
+__all__ = ["Config", "Enhancer", "load_config", "layers", "models", "__version__"]
+
+
+def __getattr__(name: str) -> type:
+    # `tfsr.Enhancer` is loaded on first use: it pulls in OpenCV and the face detector.
+    if name == "Enhancer":
+        from tfsr.enhance.enhancer import Enhancer
+
+        return Enhancer
+    raise AttributeError(f"module 'tfsr' has no attribute {name!r}")

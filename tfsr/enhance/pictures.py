@@ -1,0 +1,87 @@
+"""Reading and writing the pictures that `tfsr enhance` works on, keeping what the pipeline must not lose.
+
+Unlike the training data reader (which wants plain RGB), enhancement gives back a picture of the same kind
+it was given: gray stays gray and transparency is kept. Pictures are turned upright from their EXIF
+orientation when read (and written upright, without the tag).
+
+Example:
+    >>> pixels = read_picture("photo.jpg")                 # doctest: +SKIP
+    >>> write_picture("photo_enhanced.jpg", pixels)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from tfsr.errors import DataError
+
+#: Picture files `tfsr enhance` reads and writes.
+PICTURE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+_JPEG_QUALITY = 95
+# Pillow modes kept as they are; everything else becomes RGB (or RGBA when it has transparency).
+_KEPT_MODES = {"L": "L", "LA": "RGBA", "RGB": "RGB", "RGBA": "RGBA"}
+
+
+def read_picture(path: str | os.PathLike[str]) -> np.ndarray:
+    """Decodes a picture upright, as uint8 `HxW` (gray), `HxWx3` (RGB) or `HxWx4` (RGBA).
+
+    Gray with alpha becomes RGBA; palette, CMYK and other modes become RGB (RGBA if transparent); 16-bit
+    pictures keep their top 8 bits.
+
+    Raises:
+        DataError: the file is missing, truncated or not a picture (the message names it).
+    """
+    try:
+        with Image.open(path) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            if im.mode in _KEPT_MODES:
+                return np.asarray(im.convert(_KEPT_MODES[im.mode]))
+            if im.mode == "P" and "transparency" in im.info:
+                return np.asarray(im.convert("RGBA"))
+            if im.mode.startswith("I") or im.mode == "F":
+                from tfsr.data.images import read_image
+
+                return read_image(path)
+            return np.asarray(im.convert("RGB"))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise DataError(f"{path}: unreadable picture ({' '.join(str(err).split())})") from None
+
+
+def write_picture(path: str | os.PathLike[str], pixels: np.ndarray) -> Path:
+    """Encodes uint8 pixels by the file's extension (JPEG at quality 95, lossless PNG/WebP/BMP).
+
+    A JPEG cannot hold transparency: an RGBA picture is composited onto white for it. The file is written
+    under a temporary name and renamed, so an interrupted run never leaves half a picture behind.
+
+    Raises:
+        DataError: the extension is not a picture format.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in PICTURE_EXTENSIONS:
+        raise DataError(f"{path}: unknown picture format (use one of {', '.join(PICTURE_EXTENSIONS)})")
+    im = Image.fromarray(np.ascontiguousarray(pixels))
+    options: dict[str, object] = {}
+    if suffix in (".jpg", ".jpeg"):
+        if im.mode == "RGBA":
+            white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(white, im).convert("RGB")
+        options = {"quality": _JPEG_QUALITY}
+    elif suffix == ".webp":
+        options = {"lossless": True}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        im.save(tmp, format=Image.registered_extensions()[suffix], **options)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+__all__ = ["PICTURE_EXTENSIONS", "read_picture", "write_picture"]
