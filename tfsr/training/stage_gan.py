@@ -1,0 +1,234 @@
+"""What the three training stages share: the n_critic:1 update schedule, noise, EMA, metrics and checkpoints.
+
+A stage (`DegradationGAN`, `SuperResolutionGAN`, `JointFineTune`) only says how one batch becomes generated
+images: its `generate(data)` returns one `Branch` per generator/discriminator pair. `StageGAN.train_step` then
+
+1. runs the trained generators once on the whole (per-replica) batch, recording gradients;
+2. makes `n_critic` discriminator updates, update `i` on the strided slice `[i::n_critic]` of the real and
+   (gradient-stopped) generated images, so that one device and N replicas put the same samples in each slice
+   when the batch divides by `n_critic * N`;
+3. makes one generator update on the whole batch: `alpha * pixel + beta * GAN`, the GAN term scored by the
+   *updated* discriminators called with `training=False` (spectral norm's `u` only advances in their own
+   updates).
+
+The generated images of step 1 serve both the discriminator updates and the generator update; the generators
+are not changed in between, so this equals a fresh forward pass with the same noise (BatchNorm included: its
+statistics are those of the whole batch) and saves one generator forward per step.
+
+Every loss is divided by the number of replicas inside its GradientTape: the optimizers sum gradients over
+replicas, so the update equals that of one device on the global batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import keras
+import tensorflow as tf
+
+from tfsr.training.ema import ExponentialMovingAverage
+from tfsr.training.losses import discriminator_hinge_loss, generator_hinge_loss, pixel_loss
+
+METRIC_NAMES = ("d_loss", "g_loss", "g_pixel", "g_gan", "d_real", "d_fake")
+
+
+class Branch(NamedTuple):
+    """One adversarial pair of a stage.
+
+    Args:
+        discriminator: the discriminator that scores `real` against `fake`.
+        real: real images of the discriminator's input size (per-replica batch).
+        fake: generated images of the same size, with gradients to the trained generators.
+        target: what `fake` should match pixel-wise (the pixel loss's target).
+    """
+
+    discriminator: keras.Model
+    real: tf.Tensor
+    fake: tf.Tensor
+    target: tf.Tensor
+
+
+def critic_slice(x: tf.Tensor, index: int, n_critic: int) -> tf.Tensor:
+    """The samples of discriminator update `index`: every `n_critic`-th sample, starting at `index`."""
+    return x[index::n_critic]
+
+
+class StageGAN(keras.Model):
+    """Base of the stage models: trained by plain `fit`, under any `tf.distribute` strategy.
+
+    Subclasses set the networks as attributes, pass the trained ones to `__init__`, and implement
+    `generate(data) -> list[Branch]`.
+
+    Args:
+        trained_generators: generators updated by this stage, keyed `high_to_low` / `low_to_high`.
+        discriminators: the discriminators of this stage.
+        n_critic: discriminator updates per generator update.
+        alpha: weight of the pixel loss.
+        beta: weight of the GAN loss; 0 is the pixel-only baseline (the discriminators still train, so their
+            metrics exist, but no GAN term reaches the generators).
+        ema_decay: decay of the generators' weight averages.
+        seed: seed of the noise; draws are keyed by (seed, step, replica), so resuming repeats them exactly.
+    """
+
+    def __init__(
+        self,
+        trained_generators: dict[str, keras.Model],
+        discriminators: list[keras.Model],
+        n_critic: int = 5,
+        alpha: float = 1.0,
+        beta: float = 0.05,
+        ema_decay: float = 0.999,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if n_critic < 1:
+            raise ValueError(f"n_critic must be >= 1, got {n_critic}")
+        self.n_critic = int(n_critic)
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.seed = int(seed)
+        self._trained = dict(trained_generators)
+        self._discriminators = list(discriminators)
+        self.emas = {key: ExponentialMovingAverage(g, ema_decay, name=f"{key}_ema") for key, g in self._trained.items()}
+        # Generator updates done: keys the noise and survives checkpoints (an optimizer's `iterations` would
+        # also count the loss-scale optimizer's skipped float16 steps differently).
+        self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.g_optimizer: keras.optimizers.Optimizer | None = None
+        self.d_optimizer: keras.optimizers.Optimizer | None = None
+        # Every network is built; fit must not try to build this model by calling it.
+        self.built = True
+
+    # ----------------------------------------------------------------------------------- public API
+    def compile(
+        self,
+        g_optimizer: keras.optimizers.Optimizer,
+        d_optimizer: keras.optimizers.Optimizer,
+        jit_compile: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Sets the optimizers and builds their variables (so a checkpoint can be restored before `fit`).
+
+        Call it inside the strategy's scope, as the networks were built.
+
+        Args:
+            g_optimizer: updates the trained generators (one optimizer: Adam's state is per variable).
+            d_optimizer: updates the discriminators.
+            jit_compile: XLA-compile the train step (single device only).
+            **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
+        """
+        super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        g_optimizer.build(self.generator_variables)
+        d_optimizer.build(self.discriminator_variables)
+
+    @property
+    def step(self) -> tf.Variable:
+        """Generator updates done (an int64 variable; `int(gan.step)` reads it)."""
+        return self._step
+
+    @property
+    def generator_variables(self) -> list[Any]:
+        return [v for g in self._trained.values() for v in g.trainable_variables]
+
+    @property
+    def discriminator_variables(self) -> list[Any]:
+        return [v for d in self._discriminators for v in d.trainable_variables]
+
+    def generators(self, ema: bool = True) -> dict[str, keras.Model]:
+        """The trained generators keyed `high_to_low` / `low_to_high`: new float32 models holding the moving
+        averages of the weights when `ema`, else the live networks."""
+        if ema:
+            return {key: average.averaged_model() for key, average in self.emas.items()}
+        return dict(self._trained)
+
+    def checkpoint_items(self) -> dict[str, Any]:
+        """Everything an exact resume restores: networks (spectral norm's `u` included), both optimizers,
+        the weight averages and the step. Pass it to `tf.train.Checkpoint(**items)`."""
+        if self.g_optimizer is None or self.d_optimizer is None:
+            raise RuntimeError(f"{self.name}: compile() before asking for checkpoint items")
+        items: dict[str, Any] = {f"generator_{key}": g for key, g in self._trained.items()}
+        items.update({f"discriminator_{d.input_size}": d for d in self._discriminators})
+        items.update({f"ema_{key}": average for key, average in self.emas.items()})
+        items.update(g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer, step=self._step)
+        return items
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        # Listed so that fit resets them at each epoch.
+        return list(self.trackers.values())
+
+    # ------------------------------------------------------------------------------ for subclasses
+    def generate(self, data: Any) -> list[Branch]:
+        """The stage's forward pass on one (per-replica) batch; runs under the generator tape."""
+        raise NotImplementedError
+
+    def step_seed(self, stream: int) -> tf.Tensor:
+        """A stateless seed keyed by (seed, stream, step): the same on every replica; fold in the replica id
+        (or draw for the global batch and slice, as `noise` does) for per-replica draws."""
+        base = tf.constant([self.seed, stream], tf.int64)
+        return tf.random.experimental.stateless_fold_in(base, self._step.read_value())
+
+    def noise(self, batch_size: tf.Tensor, dim: int, stream: int = 0) -> tf.Tensor:
+        """Standard normal noise `(batch_size, dim)` for this replica's samples of this step.
+
+        The draw covers the global batch and this replica takes its rows (the strategy gives replica `r`
+        rows `[r * B, (r + 1) * B)`), so replicas differ and each sample's noise is the same on one device as
+        on N replicas.
+        """
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync
+        replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
+        z = tf.random.stateless_normal((replicas * batch_size, dim), self.step_seed(stream))
+        return tf.reshape(z, (replicas, batch_size, dim))[replica]
+
+    # ------------------------------------------------------------------------------------ training
+    def _replicas(self) -> int:
+        return tf.distribute.get_replica_context().num_replicas_in_sync
+
+    def _critic_update(self, branches: list[Branch], index: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """One discriminator update on slice `index`; returns (loss, mean real score, mean fake score)."""
+        replicas = self._replicas()
+        with tf.GradientTape() as tape:
+            loss, real_mean, fake_mean = 0.0, 0.0, 0.0
+            for branch in branches:
+                real = critic_slice(branch.real, index, self.n_critic)
+                fake = critic_slice(tf.stop_gradient(branch.fake), index, self.n_critic)
+                # One call on real and fake together: spectral norm's power iteration advances once per update.
+                scores = branch.discriminator(tf.concat([tf.cast(real, fake.dtype), fake], 0), training=True)
+                real_scores, fake_scores = scores[: tf.shape(real)[0]], scores[tf.shape(real)[0] :]
+                loss += discriminator_hinge_loss(real_scores, fake_scores)
+                real_mean += tf.reduce_mean(real_scores) / len(branches)
+                fake_mean += tf.reduce_mean(fake_scores) / len(branches)
+            scaled = self.d_optimizer.scale_loss(loss / replicas)
+        variables = self.discriminator_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return loss, real_mean, fake_mean
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        replicas = self._replicas()
+        g_variables = self.generator_variables
+        # Only the generators' variables are watched: the discriminator updates run inside this tape and
+        # must not be recorded by it.
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch([v.value for v in g_variables])
+            branches = self.generate(data)
+            d_stats = [self._critic_update(branches, i) for i in range(self.n_critic)]
+            g_pixel = tf.add_n([pixel_loss(b.fake, b.target) for b in branches])
+            g_gan = tf.add_n([generator_hinge_loss(b.discriminator(b.fake, training=False)) for b in branches])
+            # beta = 0 drops the GAN term from the graph: no gradient (not even 0 * NaN) comes from it.
+            g_loss = self.alpha * g_pixel + self.beta * g_gan if self.beta else self.alpha * g_pixel
+            scaled = self.g_optimizer.scale_loss(g_loss / replicas)
+        grads = tape.gradient(scaled, [v.value for v in g_variables])
+        self.g_optimizer.apply_gradients(zip(grads, g_variables))
+        for average in self.emas.values():
+            average.update()
+        self._step.assign_add(1)
+
+        d_loss, d_real, d_fake = (tf.reduce_mean(tf.stack(s)) for s in zip(*d_stats))
+        values = {"d_loss": d_loss, "g_loss": g_loss, "g_pixel": g_pixel, "g_gan": g_gan, "d_real": d_real, "d_fake": d_fake}
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
