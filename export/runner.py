@@ -90,6 +90,15 @@ class TFLiteGenerator:
         """dtype of the file's input tensor (float32, or int8 for an int8-I/O model)."""
         return np.dtype(self._input["dtype"])
 
+    @property
+    def io_quantization(self) -> dict[str, dict[str, float]]:
+        """`{"input" | "output": {"scale", "zero_point"}}` of the int8 tensors; empty for float I/O."""
+        return {
+            role: {"scale": float(d["quantization"][0]), "zero_point": int(d["quantization"][1])}
+            for role, d in (("input", self._input), ("output", self._output))
+            if np.dtype(d["dtype"]) != np.float32
+        }
+
     def _resize(self, batch: int) -> None:
         if batch == self._current_batch:
             return

@@ -1,0 +1,298 @@
+"""Which operators of a `.tflite` file LiteRT's GPU delegate would refuse, read from the flatbuffer itself.
+
+The converter's own `Analyzer(gpu_compatibility=True)` reports "compatible" for anything, so this module
+encodes the delegate's acceptance rules directly: the operator's builtin code, its version (each parser of
+the delegate's model builder has a maximum), the options it checks, the count of runtime (non-constant)
+inputs, and the types of runtime tensors. The rules are those of the delegate's `model_builder.cc`
+(`CheckMaxSupportedOpVersion` per parser) and `gpu_compatibility.cc` (`CheckGpuDelegateCompatibility`),
+with quantised operators allowed, as in the delegate's default options (`ENABLE_QUANT`). The table holds the
+operators an image-to-image network can reasonably produce; anything else (a Flex or other custom op,
+control flow, an operator outside the table) is refused.
+
+The delegate runs a single partition by default (`max_delegated_partitions = 1`): one refused operator
+splits the graph and leaves part of the network on the CPU, so the gate demands that every operator passes.
+
+Example:
+    >>> problems = gpu_problems(open("export/demo_fp16.tflite", "rb").read())  # doctest: +SKIP
+    >>> problems  # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from tfsr.errors import ModelError
+
+# Fused activations the delegate can append to an operator (`IsActivationSupported`); SIGN_BIT is refused.
+_FUSED_OK = {"NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH"}
+# Types a runtime tensor may have (`IsAllAllowedTensors`): float, plus 8-bit with quantised ops enabled.
+_RUNTIME_TYPES = {"FLOAT32", "FLOAT16", "INT8", "UINT8"}
+
+
+@dataclass(frozen=True)
+class OpView:
+    """One operator as the rules see it.
+
+    Args:
+        name: builtin operator name (`CONV_2D`), or `CUSTOM:<code>` for a custom op.
+        version: operator version from its operator code.
+        options: the builtin options object (or None).
+        inputs: `(type name, shape, is_constant)` of each present input.
+        outputs: `(type name, shape)` of each output.
+    """
+
+    name: str
+    version: int
+    options: Any
+    inputs: tuple[tuple[str, tuple[int, ...], bool], ...]
+    outputs: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @property
+    def runtime_inputs(self) -> int:
+        return sum(1 for _, _, const in self.inputs if not const)
+
+
+Rule = Callable[[OpView], "str | None"]
+
+
+def _fused_activation(op: OpView) -> str | None:
+    from ai_edge_litert import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.ActivationFunctionType).items() if not k.startswith("_")}
+    act = names.get(getattr(op.options, "fusedActivationFunction", 0), "?")
+    return None if act in _FUSED_OK else f"fused activation {act} is not supported"
+
+
+def _io(runtime_inputs: int, outputs: int = 1, const_inputs: int | None = None) -> Rule:
+    def rule(op: OpView) -> str | None:
+        if op.runtime_inputs != runtime_inputs:
+            return f"expects {runtime_inputs} runtime input(s), has {op.runtime_inputs}"
+        if len(op.outputs) != outputs:
+            return f"expects {outputs} output(s), has {len(op.outputs)}"
+        consts = len(op.inputs) - op.runtime_inputs
+        if const_inputs is not None and consts != const_inputs:
+            return f"expects {const_inputs} constant input(s), has {consts}"
+        return None
+
+    return rule
+
+
+def _conv(op: OpView) -> str | None:
+    if op.runtime_inputs > 2 or len(op.outputs) != 1:
+        return f"expects 1-2 runtime inputs and 1 output, has {op.runtime_inputs} and {len(op.outputs)}"
+    o = op.options
+    if o is None or min(o.strideH, o.strideW) <= 0 or min(o.dilationHFactor, o.dilationWFactor) <= 0:
+        return "strides and dilations must be positive"
+    return _fused_activation(op)
+
+
+def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    # The offline check assumes the delegate's enhanced broadcast: numpy-style right-aligned broadcasting.
+    return all(x == y or 1 in (x, y) for x, y in zip(reversed(a), reversed(b)))
+
+
+def _binary(op: OpView) -> str | None:
+    if len(op.inputs) != 2:
+        return f"{op.name} requires two input tensors, has {len(op.inputs)}"
+    (_, a, _), (_, b, _) = op.inputs
+    if len(a) > 1 and len(b) > 1 and len(a) != len(b) and not _broadcastable(a, b):
+        return f"cannot broadcast {list(a)} with {list(b)}"
+    if op.name == "MUL" and len(a) == len(b):
+        # A matrix-vector style product, where each input is smaller in some axis, is refused.
+        if any(x < y for x, y in zip(a, b)) and any(y < x for x, y in zip(a, b)):
+            return f"MUL needs one input at least as large as the other in every axis: {list(a)}, {list(b)}"
+    return _fused_activation(op) if op.options is not None else None
+
+
+def _resize_bilinear(op: OpView) -> str | None:
+    problem = _io(1)(op)
+    if problem:
+        return problem
+    if op.options is not None and op.options.alignCorners and op.options.halfPixelCenters:
+        return "align_corners and half_pixel_centers cannot both be true"
+    return None
+
+
+def _block_size(op: OpView) -> str | None:
+    problem = _io(1)(op)
+    if problem:
+        return problem
+    size = getattr(op.options, "blockSize", 0)
+    return None if size > 1 else f"block_size must be > 1, got {size}"
+
+
+def _dequantize(op: OpView) -> str | None:
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        return "expects 1 input and 1 output"
+    return "int16 dequantisation is not supported" if op.inputs[0][0] == "INT16" else None
+
+
+def _pool(op: OpView) -> str | None:
+    problem = _io(1)(op)
+    if problem:
+        return problem
+    o = op.options
+    if o is None or min(o.filterHeight, o.filterWidth, o.strideH, o.strideW) <= 0:
+        return "kernel and strides must be positive"
+    return _fused_activation(op)
+
+
+def _softmax(op: OpView) -> str | None:
+    return None if op.options is not None and op.options.beta == 1 else "softmax beta must be 1"
+
+
+def _concatenation(op: OpView) -> str | None:
+    return _fused_activation(op) if op.options is not None else "missing options"
+
+
+def _ok(op: OpView) -> str | None:
+    return None
+
+
+# builtin operator -> (highest version the delegate's parser accepts, or None when it checks none; rule)
+GPU_RULES: dict[str, tuple[int | None, Rule]] = {
+    "ADD": (2, _binary),
+    "SUB": (2, _binary),
+    "DIV": (2, _binary),
+    "MAXIMUM": (2, _binary),
+    "MINIMUM": (2, _binary),
+    "MUL": (3, _binary),
+    "TANH": (2, _io(1, const_inputs=0)),
+    "LOGISTIC": (2, _io(1, const_inputs=0)),
+    "RELU": (2, _ok),
+    "RELU6": (2, _ok),
+    "LEAKY_RELU": (2, _ok),
+    "CONV_2D": (6, _conv),
+    "DEPTHWISE_CONV_2D": (6, _conv),
+    "DEPTH_TO_SPACE": (None, _block_size),
+    "SPACE_TO_DEPTH": (None, _block_size),
+    "RESIZE_BILINEAR": (3, _resize_bilinear),
+    "RESIZE_NEAREST_NEIGHBOR": (3, _io(1)),
+    "AVERAGE_POOL_2D": (2, _pool),
+    "MAX_POOL_2D": (2, _pool),
+    "CONCATENATION": (2, _concatenation),
+    "RESHAPE": (1, _io(1)),
+    "SOFTMAX": (2, _softmax),
+    "QUANTIZE": (2, _io(1)),
+    "DEQUANTIZE": (3, _dequantize),
+}
+
+
+def _load(tflite: bytes | bytearray) -> Any:
+    from ai_edge_litert import schema_py_generated as schema
+
+    if len(tflite) < 8 or bytes(tflite[4:8]) != b"TFL3":
+        raise ModelError("not a TFLite flatbuffer (no TFL3 identifier)")
+    try:
+        return schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
+    except Exception as err:  # noqa: BLE001 - any decoding failure means a damaged file
+        raise ModelError(f"cannot parse the TFLite flatbuffer ({type(err).__name__}: {err})") from None
+
+
+def _has_data(buffer: Any) -> bool:
+    return buffer is not None and ((buffer.data is not None and len(buffer.data) > 0) or (buffer.size or 0) > 0)
+
+
+def _names(enum: type) -> dict[int, str]:
+    return {v: k for k, v in vars(enum).items() if not k.startswith("_")}
+
+
+def operators(tflite: bytes | bytearray) -> list[OpView]:
+    """Every operator of every subgraph of a `.tflite` file, as the rules see it.
+
+    Raises:
+        ModelError: the bytes are not a readable TFLite flatbuffer.
+    """
+    return _operators(_load(tflite))
+
+
+def _operators(model: Any) -> list[OpView]:
+    from ai_edge_litert import schema_py_generated as schema
+
+    op_names, type_names = _names(schema.BuiltinOperator), _names(schema.TensorType)
+    views = []
+    for subgraph in model.subgraphs or []:
+        tensors = subgraph.tensors or []
+        constants = {i for i, t in enumerate(tensors) if _has_data(model.buffers[t.buffer] if t.buffer else None)}
+        # The delegate folds DEQUANTIZE of a float16 constant (how fp16 weights are stored) into a float
+        # constant (its FP16GraphPartitionHelper), so such an output feeds the next op as a constant.
+        for op in subgraph.operators or []:
+            code = model.operatorCodes[op.opcodeIndex]
+            ins = [int(i) for i in (op.inputs if op.inputs is not None else [])]
+            if (
+                max(int(code.builtinCode), int(code.deprecatedBuiltinCode)) == schema.BuiltinOperator.DEQUANTIZE
+                and len(ins) == 1
+                and ins[0] in constants
+                and tensors[ins[0]].type == schema.TensorType.FLOAT16
+            ):
+                constants.update(int(o) for o in op.outputs)
+
+        def is_constant(index: int) -> bool:
+            return index in constants
+
+        def shape(index: int) -> tuple[int, ...]:
+            raw = tensors[index].shape
+            return tuple(int(d) for d in (raw if raw is not None else ()))
+
+        for op in subgraph.operators or []:
+            code = model.operatorCodes[op.opcodeIndex]
+            builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+            name = op_names.get(builtin, f"BUILTIN_{builtin}")
+            if name == "CUSTOM":
+                custom = code.customCode.decode() if isinstance(code.customCode, bytes) else str(code.customCode)
+                name = f"CUSTOM:{custom}"
+            inputs = tuple(
+                (type_names[tensors[i].type], shape(i), is_constant(i))
+                for i in np.asarray(op.inputs if op.inputs is not None else [], dtype=np.int64)
+                if i >= 0  # -1 marks an omitted optional input
+            )
+            outputs = tuple(
+                (type_names[tensors[i].type], shape(i))
+                for i in np.asarray(op.outputs if op.outputs is not None else [], dtype=np.int64)
+            )
+            views.append(OpView(name, int(code.version), op.builtinOptions, inputs, outputs))
+    return views
+
+
+def op_counts(tflite: bytes | bytearray) -> dict[str, int]:
+    """`{operator name: count}` over the whole file, most frequent first."""
+    return dict(Counter(op.name for op in operators(tflite)).most_common())
+
+
+def _problem(op: OpView) -> str | None:
+    if op.name.startswith("CUSTOM:Flex"):
+        return "a Flex (TensorFlow) op: the GPU delegate runs builtin ops only"
+    if op.name not in GPU_RULES:
+        return "not an operator the GPU delegate accepts"
+    max_version, rule = GPU_RULES[op.name]
+    if max_version is not None and op.version > max_version:
+        return f"version {op.version} is above the delegate's maximum {max_version}"
+    for role, tensors in (("input", [(t, s) for t, s, const in op.inputs if not const]), ("output", op.outputs)):
+        for dtype, shape in tensors:
+            if dtype not in _RUNTIME_TYPES:
+                return f"runtime {role} of type {dtype} (the delegate takes float32, float16, int8, uint8)"
+            if len(shape) >= 5:
+                return f"runtime {role} of rank {len(shape)} (at most 4)"
+    return rule(op)
+
+
+def gpu_problems(tflite: bytes | bytearray) -> list[str]:
+    """Why the GPU delegate would not run all of this file: one line per distinct problem, empty when none.
+
+    Raises:
+        ModelError: the bytes are not a readable TFLite flatbuffer.
+    """
+    model = _load(tflite)
+    problems: Counter[str] = Counter()
+    if len(model.subgraphs or []) != 1:
+        problems[f"{len(model.subgraphs or [])} subgraphs (the delegate runs one graph)"] += 1
+    for op in _operators(model):
+        reason = _problem(op)
+        if reason:
+            problems[f"{op.name} v{op.version}: {reason}"] += 1
+    return [f"{line} (x{n})" if n > 1 else line for line, n in problems.items()]
