@@ -47,6 +47,14 @@ _STORAGE_DTYPES: dict[str, np.dtype] = {
 }
 
 
+# What garbled bytes can raise while being unpickled or parsed (after the restricted unpickler has refused
+# every global): all of it means a damaged file, reported as a ModelError.
+_CORRUPTION_ERRORS = (
+    pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, TypeError, KeyError, AttributeError,
+    IndexError, OverflowError, RecursionError, struct.error, MemoryError,
+)
+
+
 class _StorageType:
     """What `torch.<X>Storage` unpickles to here: only its element type is used."""
 
@@ -181,7 +189,7 @@ def _load_legacy(file: IO[bytes], source: str) -> Any:
     not_torch = f"{source}: not a PyTorch weights file (neither a zip archive nor the legacy magic number)"
     try:
         magic = plain("magic number")
-    except pickle.UnpicklingError:
+    except _CORRUPTION_ERRORS:
         raise ModelError(not_torch) from None
     if magic != LEGACY_MAGIC_NUMBER:
         raise ModelError(not_torch)
@@ -288,8 +296,7 @@ def read_state_dict(path: str | os.PathLike[str]) -> "collections.OrderedDict[st
                 obj = _load_legacy(file, source)
     except ModelError:
         raise
-    except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, TypeError, KeyError,
-            AttributeError, IndexError, OverflowError, RecursionError, struct.error, MemoryError) as err:
+    except _CORRUPTION_ERRORS as err:
         raise ModelError(f"{source}: corrupt PyTorch weights file: {err}") from None
     if not (isinstance(obj, dict) and all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in obj.items())):
         raise ModelError(f"{source}: holds a {type(obj).__name__}, not a state_dict (a mapping of names to tensors)")
