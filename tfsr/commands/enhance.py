@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--overwrite", action="store_true", help="redo pictures whose output already exists")
     video = parser.add_argument_group("video and camera")
     video.add_argument("--every", type=int, default=5, help="detect faces on one frame in this many, track between")
-    video.add_argument("--smoothing", type=float, default=0.5,
+    video.add_argument("--smoothing", type=float, default=0.3,
                        help="weight of the tracked box against a new detection, in [0, 1)")
     video.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: all)")
     video.add_argument("--show", action=argparse.BooleanOptionalAction, default=None,

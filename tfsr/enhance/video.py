@@ -105,7 +105,7 @@ def enhance_video(
     source: str | os.PathLike[str] | int,
     output: str | os.PathLike[str] | None,
     every: int = 5,
-    smoothing: float = 0.5,
+    smoothing: float = 0.3,
     show: bool = False,
     max_frames: int = 0,
     progress: bool = True,

@@ -1,0 +1,126 @@
+"""`tfsr enhance` on pictures and folders: formats, EXIF, gray and alpha, bad files, skipping, output modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from tfsr.cli import main
+from tfsr.enhance.pictures import read_picture, write_picture
+from tfsr.models.low_to_high import LowToHighGenerator
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory) -> Path:
+    keras.utils.set_random_seed(3)
+    g = LowToHighGenerator(group_filters=(8, 8, 8), group_blocks=(1, 1, 1))
+    g.build((None, 16, 16, 3))
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    g.save(path)
+    return path
+
+
+UPRIGHT = skimage.data.astronaut()[:, 40:440]  # 512 rows x 400 columns, the face upright
+
+
+@pytest.fixture()
+def folder(tmp_path) -> Path:
+    """A tree of pictures: a sideways JPEG with an EXIF rotation, RGBA PNG, gray PNG, WebP, no face, a broken file."""
+    import matplotlib.cbook
+
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(np.rot90(UPRIGHT, k=1)).save(root / "sideways.jpg", exif=exif, quality=95)
+    alpha = np.tile(np.linspace(0, 255, 512).astype(np.uint8)[None, :], (512, 1))
+    write_picture(root / "sub" / "rgba.png", np.dstack([skimage.data.astronaut(), alpha]))
+    write_picture(root / "sub" / "gray.png", skimage.data.camera())
+    hopper = read_picture(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    write_picture(root / "sub" / "hopper.webp", hopper)
+    write_picture(root / "noface.png", np.random.default_rng(0).integers(0, 256, (64, 96, 3)).astype(np.uint8))
+    (root / "sub" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+    return root
+
+
+def test_a_folder_is_enhanced_recursively_with_failures_listed_at_the_end(model_file, folder, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "1 pictures failed" in captured.err and "broken.jpg" in captured.err
+    assert "5 pictures enhanced" in captured.out
+    assert not (out / "sub" / "broken.jpg").exists()
+
+    sideways = read_picture(out / "sideways.jpg")
+    assert sideways.shape == UPRIGHT.shape  # written upright
+    far = (slice(450, 512), slice(0, 60))  # a corner away from the face: only JPEG noise
+    assert np.abs(sideways[far].astype(int) - UPRIGHT[far].astype(int)).mean() < 4
+    assert np.abs(sideways.astype(int) - UPRIGHT.astype(int)).max() > 60  # the face was replaced
+
+    rgba_in, rgba_out = read_picture(folder / "sub" / "rgba.png"), read_picture(out / "sub" / "rgba.png")
+    assert rgba_out.shape == (512, 512, 4)
+    np.testing.assert_array_equal(rgba_out[..., 3], rgba_in[..., 3])
+    assert (rgba_out[..., :3] != rgba_in[..., :3]).any()
+
+    gray_in, gray_out = read_picture(folder / "sub" / "gray.png"), read_picture(out / "sub" / "gray.png")
+    assert gray_out.shape == (512, 512) and (gray_out != gray_in).any()
+    hopper_in, hopper_out = read_picture(folder / "sub" / "hopper.webp"), read_picture(out / "sub" / "hopper.webp")
+    assert hopper_out.shape == hopper_in.shape and (hopper_out != hopper_in).any()
+    # No face in the noise: the same file, byte for byte.
+    assert (out / "noface.png").read_bytes() == (folder / "noface.png").read_bytes()
+
+
+def test_a_second_run_skips_what_is_done(model_file, folder, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"])
+    before = (out / "sideways.jpg").stat().st_mtime_ns
+    capsys.readouterr()
+    code = main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"])
+    assert code == 1  # the broken file still fails
+    assert "0 pictures enhanced" in capsys.readouterr().out
+    assert (out / "sideways.jpg").stat().st_mtime_ns == before
+
+
+def test_an_output_folder_inside_the_input_is_not_enhanced_again(model_file, folder, capsys) -> None:
+    for name in ("broken.jpg", "rgba.png", "gray.png", "hopper.webp"):
+        (folder / "sub" / name).unlink()
+    out = folder / "enhanced"
+    assert main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"]) == 0
+    assert main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", "--overwrite"]) == 0
+    assert not (out / "enhanced").exists()
+    assert "2 pictures enhanced" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_side_by_side_and_faces_only(model_file, tmp_path) -> None:
+    photo = tmp_path / "astronaut.png"
+    write_picture(photo, skimage.data.astronaut())
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "grid.png"), "--model", str(model_file), "--side-by-side", "--panel", "96"]) == 0
+    grid = read_picture(tmp_path / "grid.png")
+    assert grid.shape == (96, 3 * 96 + 2 * 4, 3)  # one face: crop, bicubic, super-resolved
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "faces.png"), "--model", str(model_file), "--faces-only"]) == 0
+    face = read_picture(tmp_path / "faces_face0.png")
+    assert face.shape == (64, 64, 3)
+    assert not (tmp_path / "faces_face1.png").exists()
+
+
+def test_picture_errors(model_file, tmp_path, capsys) -> None:
+    photo = tmp_path / "a.png"
+    write_picture(photo, skimage.data.astronaut())
+    assert main(["enhance", str(photo), "--model", str(model_file)]) == 2
+    assert "-o/--output" in capsys.readouterr().err
+    assert main(["enhance", str(tmp_path / "nope.png"), "-o", str(tmp_path / "b.png"), "--model", str(model_file)]) == 2
+    assert "nope.png" in capsys.readouterr().err
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "b.txt"), "--model", str(model_file)]) == 1
+    assert "b.txt" in capsys.readouterr().err
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "b.png"), "--model", str(model_file), "--feather", "0.9"]) == 2
+    assert "feather" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["enhance", str(empty), "-o", str(tmp_path / "c"), "--model", str(model_file)]) == 2
+    assert "no pictures" in capsys.readouterr().err
