@@ -154,6 +154,9 @@ def _ok(op: OpView) -> str | None:
     return None
 
 
+# Element-wise operators of one runtime input (the delegate's ElementwiseOperationParser, version <= 2).
+_ONE_ARGUMENT = ("TANH", "LOGISTIC", "ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "ELU", "FLOOR")
+
 # builtin operator -> (highest version the delegate's parser accepts, or None when it checks none; rule)
 GPU_RULES: dict[str, tuple[int | None, Rule]] = {
     "ADD": (2, _binary),
@@ -162,8 +165,7 @@ GPU_RULES: dict[str, tuple[int | None, Rule]] = {
     "MAXIMUM": (2, _binary),
     "MINIMUM": (2, _binary),
     "MUL": (3, _binary),
-    "TANH": (2, _io(1, const_inputs=0)),
-    "LOGISTIC": (2, _io(1, const_inputs=0)),
+    **{name: (2, _io(1, const_inputs=0)) for name in _ONE_ARGUMENT},
     "RELU": (2, _ok),
     "RELU6": (2, _ok),
     "LEAKY_RELU": (2, _ok),
@@ -268,7 +270,7 @@ def _problem(op: OpView) -> str | None:
     if op.name.startswith("CUSTOM:Flex"):
         return "a Flex (TensorFlow) op: the GPU delegate runs builtin ops only"
     if op.name not in GPU_RULES:
-        return "not an operator the GPU delegate accepts"
+        return "not in the table of operators the GPU delegate accepts (GPU_RULES)"
     max_version, rule = GPU_RULES[op.name]
     if max_version is not None and op.version > max_version:
         return f"version {op.version} is above the delegate's maximum {max_version}"

@@ -1,0 +1,103 @@
+"""`tfsr export` end to end on a tiny generator: files, metadata, report, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from tfsr.cli import main
+from tfsr.errors import ModelError
+from tfsr.export import pipeline
+from tfsr.export.runner import TFLiteGenerator
+from tfsr.models import LowToHighGenerator, generator_path, load_generator
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "tiny_run"
+    g = LowToHighGenerator(group_filters=(16, 8, 8), group_blocks=(1, 1, 1), align_corners=True, name="low_to_high")
+    g.build((None, 16, 16, 3))
+    generator_path(run, "low_to_high").parent.mkdir(parents=True)
+    g.save(generator_path(run, "low_to_high"))
+    (run / "config.yaml").write_text(yaml.safe_dump({"name": "tiny", "export": {"batch_size": 3}}))
+    return run
+
+
+def _export(*argv):
+    return main(["export", *map(str, argv), "-q"])
+
+
+def test_run_dir_export_writes_checked_files(run_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _export(run_dir, "-o", out, "--formats", "int8,fp32") == 0
+    names = {p.name for p in out.iterdir()}
+    models = ["tiny_run_fp32.tflite", "tiny_run_int8.tflite", "tiny_run_fp32_b3.tflite", "tiny_run_int8_b3.tflite"]
+    assert names == {*models, *(m + ".json" for m in models), "report.md", "report.json"}
+    assert capsys.readouterr().out.strip().endswith("report.md")
+
+    report = json.loads((out / "report.json").read_text())
+    assert [r["file"] for r in report["rows"]] == [models[0], models[1], models[2], models[3]]
+    assert all(r["gpu_ok"] and r["parity_ok"] for r in report["rows"])
+    int8 = next(r for r in report["rows"] if r["format"] == "int8")
+    assert 10 < int8["psnr"] < 100 and 0 < int8["ssim"] <= 1
+    assert "| tiny_run_int8.tflite | int8 | 1 |" in (out / "report.md").read_text()
+
+    keras_model = load_generator(run_dir, "low_to_high")
+    faces = np.random.default_rng(3).uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
+    batched = TFLiteGenerator(out / "tiny_run_fp32_b3.tflite")
+    assert batched.batch_size == 3 and batched.format == "fp32"
+    np.testing.assert_allclose(batched(faces), keras_model(faces, training=False).numpy(), atol=1e-4)
+    meta = json.loads((out / "tiny_run_int8.tflite.json").read_text())
+    assert meta == TFLiteGenerator(out / "tiny_run_int8.tflite").metadata
+    assert meta["source"]["variant"] == "paper" and meta["source"]["run_config"]["name"] == "tiny"
+    assert meta["input"]["shape"] == [1, 16, 16, 3] and meta["output"]["shape"] == [1, 64, 64, 3]
+
+
+def _assert_untouched(out, parent):
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert not [p for p in parent.iterdir() if p.name.startswith(".")], "a temporary folder was left behind"
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("unknown_format", "unknown format"),
+        ("no_generator", "no low_to_high generator"),
+        ("corrupt", "cannot load the model"),
+        ("empty_lr_dir", "no readable image"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(case, message, run_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier work")
+    model, extra = run_dir, []
+    if case == "unknown_format":
+        extra = ["--formats", "fp32,int4"]
+    elif case == "no_generator":
+        model = tmp_path / "empty_run"
+        (model / "models").mkdir(parents=True)
+    elif case == "corrupt":
+        model = tmp_path / "broken.keras"
+        model.write_bytes(b"PK\x03\x04 not really a zip")
+    else:
+        (tmp_path / "lr").mkdir()
+        (tmp_path / "lr" / "note.txt").write_text("no images here")
+        extra = ["--formats", "int8", "--lr-dir", tmp_path / "lr"]
+    assert _export(model, "-o", out, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    _assert_untouched(out, tmp_path)
+
+
+def test_a_gate_failure_writes_nothing(run_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier work")
+    monkeypatch.setattr(pipeline, "gpu_problems", lambda tflite: ["CUSTOM:FlexCumprod v1: a Flex op"])
+    with pytest.raises(ModelError, match="FlexCumprod"):
+        pipeline.export_generator(run_dir, out, ["fp32"])
+    _assert_untouched(out, tmp_path)
