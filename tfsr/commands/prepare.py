@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-side", type=int, default=640, help="shrink photos to this longest side to detect")
     parser.add_argument("--min-face", type=int, default=0, help="skip faces smaller than this many pixels")
     parser.add_argument("--max-face", type=int, default=0, help="skip faces this large or larger (0: no limit)")
-    parser.add_argument("--workers", type=int, default=0, help="worker processes (default: all CPUs)")
+    parser.add_argument("--workers", type=int, default=0, help="worker threads (default: one per CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

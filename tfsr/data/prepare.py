@@ -8,16 +8,15 @@ face is cut as a square (`data.crop_margin` rule, as at enhancement time) and ar
 
 and one line with `"crop": null` (and an `"error"` if it could not be read) for a photo without usable
 faces. A second run skips the photos already in the manifest, so an interrupted run resumes. Photos are
-processed by a pool of worker processes.
+processed by a pool of worker threads (one per CPU by default).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,6 +24,7 @@ from typing import Any, Iterator
 from PIL import Image
 
 from tfsr.data import images
+from tfsr.detection import YuNetDetector
 from tfsr.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def prepare_faces(
         src: folder of photos, or one photo.
         out: output folder (created); receives `crops/`, `manifest.jsonl` and `unreadable.txt`.
         options: detection and cropping settings.
-        workers: worker processes; 0 uses every CPU.
+        workers: worker threads; 0 uses one per CPU.
         progress: show a tqdm progress bar.
 
     Raises:
@@ -106,7 +106,8 @@ def prepare_faces(
     if not todo:
         return summary
     workers = workers or os.cpu_count() or 1
-    tasks = [(str(p), p.relative_to(root).as_posix(), str(out), options) for p in todo]
+    detector = YuNetDetector(options.score_threshold, options.max_side)
+    tasks = [(str(p), p.relative_to(root).as_posix(), str(out), options, detector) for p in todo]
     with open(manifest, "a") as f:
         for rows in _run(tasks, workers, progress):
             for row in rows:
@@ -143,39 +144,26 @@ def _count(summary: PrepareSummary, rows: list[dict[str, Any]]) -> None:
 def _run(tasks: list[tuple], workers: int, progress: bool) -> Iterator[list[dict[str, Any]]]:
     from tqdm import tqdm
 
-    bar = tqdm(total=len(tasks), unit="photo", disable=not progress, desc="prepare")
-    if workers == 1:
-        for task in tasks:
-            yield _process(task)
+    # Threads, not processes: YuNet, Pillow's decoders and OpenCV release the GIL, so threads use every
+    # core; forked workers can deadlock on TensorFlow's threads and spawned ones re-import it (~10 s each).
+    with ThreadPoolExecutor(workers) as pool, tqdm(
+        total=len(tasks), unit="photo", disable=not progress, desc="prepare"
+    ) as bar:
+        for rows in pool.map(_process, tasks):
+            yield rows
             bar.update()
-    else:
-        # spawn: the parent may hold TensorFlow threads, which fork would copy in a broken state.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for rows in pool.map(_process, tasks, chunksize=4):
-                yield rows
-                bar.update()
-    bar.close()
-
-
-_DETECTOR = None
 
 
 def _process(task: tuple) -> list[dict[str, Any]]:
-    """One photo -> its face crops on disk and their manifest rows (runs in a worker process)."""
-    global _DETECTOR
-    path, rel, out, options = task
-    from tfsr.detection import YuNetDetector
-
-    if _DETECTOR is None or _DETECTOR.score_threshold != options.score_threshold:
-        _DETECTOR = YuNetDetector(options.score_threshold, options.max_side)
+    """One photo -> its face crops on disk and their manifest rows (runs in a worker thread)."""
+    path, rel, out, options, detector = task
     try:
         image = images.read_image(path)
     except DataError as err:
         return [{"source": rel, "box": None, "score": None, "crop": None, "error": str(err)}]
     rows = []
     stem = rel.rsplit(".", 1)[0].replace("/", "__")
-    for k, (x, y, w, h, score) in enumerate(_DETECTOR.detect(image)):
+    for k, (x, y, w, h, score) in enumerate(detector.detect(image)):
         side = max(w, h)
         if side < options.min_face or (options.max_face and side >= options.max_face):
             continue
