@@ -48,6 +48,18 @@ class Branch(NamedTuple):
     target: tf.Tensor
 
 
+class ModelWeights(tf.Module):
+    """A model's weights (trainable or not) as a checkpointable mapping keyed by their paths.
+
+    Keras 3 models hide the weights of layers kept in Python lists (residual groups, discriminator blocks) from
+    `tf.train.Checkpoint`, which would then silently save a few BatchNorm statistics and nothing else.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        super().__init__(name=f"{model.name}_weights")
+        self.by_path = {w.path: w.value for w in model.weights}
+
+
 def critic_slice(x: tf.Tensor, index: int, n_critic: int) -> tf.Tensor:
     """The samples of discriminator update `index`: every `n_critic`-th sample, starting at `index`."""
     return x[index::n_critic]
@@ -149,8 +161,8 @@ class StageGAN(keras.Model):
         the weight averages and the step. Pass it to `tf.train.Checkpoint(**items)`."""
         if self.g_optimizer is None or self.d_optimizer is None:
             raise RuntimeError(f"{self.name}: compile() before asking for checkpoint items")
-        items: dict[str, Any] = {f"generator_{key}": g for key, g in self._trained.items()}
-        items.update({f"discriminator_{d.input_size}": d for d in self._discriminators})
+        items: dict[str, Any] = {f"generator_{key}": ModelWeights(g) for key, g in self._trained.items()}
+        items.update({f"discriminator_{d.input_size}": ModelWeights(d) for d in self._discriminators})
         items.update({f"ema_{key}": average for key, average in self.emas.items()})
         items.update(g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer, step=self._step)
         return items
