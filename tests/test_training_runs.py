@@ -1,0 +1,191 @@
+"""Training runs end to end on tiny networks and the demo faces: exact resume (in process and after a SIGKILL),
+what a run leaves behind, and chaining the three stages."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import yaml
+
+from tfsr.config import Config, config_from_dict
+from tfsr.models import load_generator
+from tfsr.training.callbacks import truncate_steps
+from tfsr.training.rundir import config_differences
+from tfsr.training.runner import epoch_plan, run_training
+
+STEPS = 5
+
+
+def tiny_raw(**training) -> dict:
+    """A stage-1 experiment on the demo faces with the narrowest networks the paper's shapes allow."""
+    return {
+        "name": "tiny",
+        "model": {
+            "high_to_low": {"filters": 4, "noise_dim": 4, "blocks_per_group": 1},
+            "low_to_high": {"group_filters": [8, 4, 4], "group_blocks": [1, 1, 1]},
+            "discriminator": {"filters": 4},
+        },
+        "data": {"demo": True},
+        "training": {
+            "stage": "high_to_low",
+            "steps": STEPS,
+            "steps_per_epoch": 2,
+            "batch_size": 10,
+            "n_critic": 5,
+            "ema_decay": 0.5,
+            "checkpoint_every": 1,
+            "sample_every": 2,
+            **training,
+        },
+    }
+
+
+def tiny_config(**training) -> Config:
+    return config_from_dict(tiny_raw(**training), "tiny.yaml")
+
+
+def checkpoint_values(run_dir: Path) -> dict[str, np.ndarray]:
+    """Every variable of the newest checkpoint (networks, optimizers, averages, step)."""
+    reader = tf.train.load_checkpoint(str(run_dir / "checkpoints"))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map() if "OBJECT_GRAPH" not in name}
+
+
+def assert_same_state(a: Path, b: Path) -> None:
+    va, vb = checkpoint_values(a), checkpoint_values(b)
+    assert va.keys() == vb.keys()
+    worst = max(float(np.max(np.abs(va[k].astype(np.float64) - vb[k]))) for k in va if va[k].dtype.kind in "fiu")
+    assert worst <= 1e-6, worst
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory) -> Path:
+    """STEPS steps in one go: the reference of every resume test, and stage 1 of the chaining test."""
+    return run_training(tiny_config(), tmp_path_factory.mktemp("straight") / "run", verbose=0)
+
+
+def test_plan_splits_partial_epochs():
+    assert epoch_plan(0, 5, 2) == [(0, 2, 2), (2, 3, 1)]
+    assert epoch_plan(3, 5, 2) == [(1, 2, 1), (2, 3, 1)]
+    assert epoch_plan(4, 4, 2) == []
+    # Every plan covers exactly the remaining steps, in epochs that end on multiples of steps_per_epoch.
+    for start, total, per in [(0, 17, 5), (7, 23, 4), (12, 12, 3), (1, 2, 10)]:
+        plan = epoch_plan(start, total, per)
+        assert sum((e - i) * s for i, e, s in plan) == total - start
+        ends = np.cumsum([(e - i) * s for i, e, s in plan]) + start
+        assert all(end % per == 0 or end == total for end in ends)
+
+
+def test_run_leaves_checkpoints_logs_samples_and_generators(straight):
+    stored = yaml.safe_load((straight / "config.yaml").read_text())
+    assert config_differences(stored, tiny_config().to_dict()) == []
+    # CheckpointManager keeps the last 3, numbered by step.
+    assert tf.train.latest_checkpoint(str(straight / "checkpoints")).endswith(f"ckpt-{STEPS}")
+    assert int(checkpoint_values(straight)["step/.ATTRIBUTES/VARIABLE_VALUE"]) == STEPS
+    with open(straight / "logs" / "steps.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == list(range(1, STEPS + 1))
+    assert {"d_loss", "g_loss", "g_pixel", "g_gan", "d_real", "d_fake"} <= set(rows[0])
+    assert all(np.isfinite(float(r["g_loss"])) for r in rows)
+    assert "step 0 of 5" in (straight / "logs" / "train.log").read_text()
+    # One grid per epoch (3 epochs: 2 + 2 + 1 steps).
+    assert sorted(p.name for p in (straight / "samples").iterdir()) == [f"epoch_000{i}.png" for i in (1, 2, 3)]
+    tags = set()
+    for event_file in (straight / "tensorboard").iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags |= {(v.tag, event.step) for v in event.summary.value}
+    assert ("g_loss", STEPS) in tags and ("samples", 2) in tags and ("samples", 4) in tags
+    # Live and averaged generators differ (ema_decay 0.5 after 5 steps) and both load downstream.
+    live = load_generator(straight, "high_to_low", ema=False)
+    ema = load_generator(straight, "high_to_low")
+    diffs = [np.max(np.abs(a - b)) for a, b in zip(live.get_weights(), ema.get_weights())]
+    assert max(diffs) > 0
+    assert not list((straight / "models").glob(".*")), "temporary files left behind"
+
+
+def test_stop_and_resume_equals_straight_run(straight, tmp_path):
+    run = tmp_path / "run"
+    run_training(tiny_config(steps=3), run, verbose=0)  # stops mid-epoch (epochs of 2 steps)
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-3")
+    run_training(tiny_config(), run, verbose=0)  # training.steps grew: resumes at step 3
+    assert_same_state(run, straight)
+    assert "resuming" in (run / "logs" / "train.log").read_text()
+    # The finished run is not trained again: its checkpoint stays as it is.
+    before = checkpoint_values(run)
+    run_training(tiny_config(), run, verbose=0)
+    assert_same_state(run, straight)
+    assert checkpoint_values(run).keys() == before.keys()
+
+
+KILLED_RUN = """
+import sys, time, keras
+from tfsr.config import config_from_dict
+from tfsr.training.runner import run_training
+sys.path.insert(0, {tests!r})
+from test_training_runs import tiny_raw
+
+class Slow(keras.callbacks.Callback):
+    # Leaves the parent time to kill it in the middle of an epoch.
+    def on_train_batch_end(self, batch, logs=None):
+        time.sleep(0.5)
+
+run_training(config_from_dict(tiny_raw(), "tiny.yaml"), {run!r}, verbose=0, extra_callbacks=[Slow()])
+"""
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(straight, tmp_path):
+    run = tmp_path / "run"
+    script = KILLED_RUN.format(tests=str(Path(__file__).parent), run=str(run))
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    deadline = time.monotonic() + 120
+    try:
+        while not (run / "checkpoints" / "ckpt-3.index").exists():
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no checkpoint at step 3 within 120 s"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    killed_at = int(checkpoint_values(run)["step/.ATTRIBUTES/VARIABLE_VALUE"])
+    assert killed_at < STEPS
+    run_training(tiny_config(), run, verbose=0)
+    assert_same_state(run, straight)
+    # The per-step log has each step once, even those logged after the last checkpoint before the kill.
+    with open(run / "logs" / "steps.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == list(range(1, STEPS + 1))
+
+
+def test_truncate_steps_drops_rows_after_the_checkpoint(tmp_path):
+    path = tmp_path / "steps.csv"
+    path.write_text("step,g_loss\n1,0.5\n2,0.4\n3,0.3\n")
+    truncate_steps(path, 2)
+    assert path.read_text().splitlines() == ["step,g_loss", "1,0.5", "2,0.4"]
+
+
+def test_three_stages_chain(straight, tmp_path):
+    stage2 = run_training(
+        tiny_config(stage="low_to_high", high_to_low_run=str(straight), steps=2), tmp_path / "s2", verbose=0
+    )
+    l2h = load_generator(stage2, "low_to_high")
+    assert tuple(l2h(np.zeros((1, 16, 16, 3), np.float32)).shape) == (1, 64, 64, 3)
+    assert (stage2 / "samples" / "epoch_0001.png").is_file()
+    stage3 = run_training(
+        tiny_config(stage="joint", high_to_low_run=str(straight), low_to_high_run=str(stage2), steps=1),
+        tmp_path / "s3",
+        verbose=0,
+    )
+    # Fine-tuning starts from both trained generators and moves them.
+    for kind, source in (("high_to_low", straight), ("low_to_high", stage2)):
+        before = load_generator(source, kind, ema=False).get_weights()
+        after = load_generator(stage3, kind, ema=False).get_weights()
+        assert [w.shape for w in before] == [w.shape for w in after]
+        assert max(np.max(np.abs(a - b)) for a, b in zip(before, after)) > 0
