@@ -44,6 +44,16 @@ def make_jpegs(folder: Path, n: int) -> None:
         Image.fromarray(image).save(folder / f"{k:06d}.jpg", quality=90)
 
 
+def _per_image(files: list[str], load, batch: int) -> tf.data.Dataset:
+    return (
+        tf.data.Dataset.from_tensor_slices(files)
+        .repeat()
+        .map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def bare_baseline(files: list[str], batch: int, size: int, crop: int) -> tf.data.Dataset:
     def load(path):
         image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
@@ -52,13 +62,7 @@ def bare_baseline(files: list[str], batch: int, size: int, crop: int) -> tf.data
         image = tf.image.random_flip_left_right(image)
         return tf.image.random_brightness(image, 25.0) * (2.0 / 255.0) - 1.0
 
-    return (
-        tf.data.Dataset.from_tensor_slices(files)
-        .repeat()
-        .map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    return _per_image(files, load, batch)
 
 
 def decode_only(files: list[str], batch: int, crop: int) -> tf.data.Dataset:
@@ -67,13 +71,7 @@ def decode_only(files: list[str], batch: int, crop: int) -> tf.data.Dataset:
     def load(path):
         return tf.io.decode_and_crop_jpeg(tf.io.read_file(path), window, channels=3)
 
-    return (
-        tf.data.Dataset.from_tensor_slices(files)
-        .repeat()
-        .map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    return _per_image(files, load, batch)
 
 
 def images_per_second(ds: tf.data.Dataset, batch: int, batches: int, repeats: int) -> float:
