@@ -192,3 +192,17 @@ def test_inception_weights_unavailable_offline_is_a_clear_error(tmp_path, monkey
     with pytest.raises(ModelError, match="not Inception-v3"):
         inception_v3(wrong)
     assert os.listdir(tmp_path) == ["tiny.weights.h5"]  # nothing was downloaded
+
+
+def test_inception_weights_file_is_loaded_into_the_fid_network(tmp_path):
+    keras.utils.set_random_seed(7)
+    saved = keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(299, 299, 3), pooling="avg")
+    weights = tmp_path / "inception.weights.h5"
+    saved.save_weights(str(weights))
+    keras.utils.set_random_seed(8)  # the loader's fresh network starts from other random weights
+    extractor = inception_v3(weights)
+    assert extractor.name.startswith("inception_v3:md5-") and extractor.image_size == 299
+    images = np.random.default_rng(9).uniform(-1, 1, (2, 299, 299, 3)).astype(np.float32)
+    features = extractor(images)
+    assert features.shape == (2, 2048)
+    np.testing.assert_allclose(features, np.asarray(saved(images, training=False)), rtol=1e-4, atol=1e-5)

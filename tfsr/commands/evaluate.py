@@ -47,23 +47,17 @@ def default_output(model: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     from tfsr.errors import DataError
     from tfsr.evaluation.inception import inception_v3
-    from tfsr.evaluation.table1 import evaluate_model, format_markdown
+    from tfsr.evaluation.table1 import evaluate_model, format_markdown, load_evaluation_sets
 
-    for option in ("num_images", "num_paired", "batch_size"):
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            raise DataError(f"--{option.replace('_', '-')} must be at least 1, got {value}")
-    if args.num_images is not None and args.num_images < 2:
-        raise DataError(f"--num-images must be at least 2 (FID needs a covariance), got {args.num_images}")
+    if args.batch_size < 1:
+        raise DataError(f"--batch-size must be at least 1, got {args.batch_size}")
+    # Folders first: a wrong folder fails in a second, before Inception's weights are read.
+    sets = load_evaluation_sets(args.lr_test, args.hr_ref, args.paired_hr, args.num_images, args.num_paired)
     extractor = inception_v3(args.inception_weights, allow_download=not args.offline)
     results = evaluate_model(
         args.model,
-        args.lr_test,
-        args.hr_ref,
-        args.paired_hr,
-        extractor=extractor,
-        num_images=args.num_images,
-        num_paired=args.num_paired,
+        sets,
+        extractor,
         batch_size=args.batch_size,
         cache_dir=args.cache_dir or None,
         high_to_low=args.high_to_low,
