@@ -98,3 +98,23 @@ def test_to_dict_round_trips(tmp_path: Path) -> None:
     again = load_config(write(tmp_path, cfg.to_dict()))
     assert again.to_dict() == cfg.to_dict()
     assert again.training.steps == 7
+
+
+def test_base_file_is_merged_underneath(tmp_path: Path) -> None:
+    write(tmp_path, {"name": "shared", "model": {"high_to_low": {"filters": 8, "noise_dim": 4}}, "data": {"demo": True}}, "base.yaml")
+    (tmp_path / "stage").mkdir()
+    child = write(tmp_path / "stage", {"base": "../base.yaml", "model": {"high_to_low": {"filters": 12}}}, "child.yaml")
+    cfg = load_config(child)
+    assert cfg.name == "shared"
+    assert (cfg.model.high_to_low.filters, cfg.model.high_to_low.noise_dim) == (12, 4)
+    assert cfg.data.demo is True
+
+
+def test_broken_base_chains_are_named(tmp_path: Path) -> None:
+    missing = write(tmp_path, {"base": "nowhere.yaml"}, "missing.yaml")
+    with pytest.raises(ConfigError, match=r"missing.yaml: base: no such config file"):
+        load_config(missing)
+    write(tmp_path, {"base": "b.yaml"}, "a.yaml")
+    loop = write(tmp_path, {"base": "a.yaml"}, "b.yaml")
+    with pytest.raises(ConfigError, match="includes itself"):
+        load_config(loop)

@@ -512,8 +512,43 @@ def config_from_dict(raw: dict[str, Any], where: str = "<dict>") -> Config:
     return cfg
 
 
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A YAML file's mapping, with its `base:` file (relative to it) merged underneath."""
+    if not path.is_file():
+        where = f"{chain[-1]}: base" if chain else str(path)
+        raise ConfigError(f"{where}: no such config file: {path}" if chain else f"{path}: no such config file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(raw).__name__}")
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base must be the path of another config file, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in chain or base_path == path.resolve():
+        raise ConfigError(f"{path}: base: {base} includes itself")
+    return _deep_merge(_read_raw(base_path, (*chain, path.resolve())), raw)
+
+
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     """Reads a YAML experiment file, applies `key=value` overrides, and validates the result.
+
+    A file may start from another with `base: other.yaml` (a path relative to the file): its sections are
+    merged key by key underneath, so stage configs share one model section instead of copying it.
 
     Args:
         path: the YAML file.
@@ -526,14 +561,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
         ConfigError: the file is missing or not YAML, or a key or value is wrong (the message names it).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(raw).__name__}")
+    raw = _read_raw(path)
     for override in overrides:
         apply_override(raw, override, where=f"{path} (--set {override})")
     return config_from_dict(raw, str(path))
