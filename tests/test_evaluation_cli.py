@@ -97,6 +97,10 @@ def test_run_directory_brings_its_high_to_low_and_tflite_matches_keras(setup, tm
     tflite.write_bytes(convert_saved_model(saved, "fp32"))
     lite = evaluate_model(tflite, sets, extractor, protocol=SMALL)
     assert lite["runtime"] == "litert"
+    bigger = _write(tmp_path / "lr32", np.zeros((2, 32, 32, 3), np.uint8))
+    hr128 = _write(tmp_path / "hr128", np.zeros((2, 128, 128, 3), np.uint8))
+    with pytest.raises(DataError, match="lr32: faces are 32x32, .*l2h.tflite takes 16x16"):
+        evaluate_model(tflite, load_evaluation_sets(bigger, hr128), extractor, protocol=SMALL)
     assert lite["psnr_rgb"] == pytest.approx(from_run["psnr_rgb"], abs=0.05)
     assert lite["fid_sr_vs_hr"] == pytest.approx(from_run["fid_sr_vs_hr"], rel=0.05, abs=1e-3)
 

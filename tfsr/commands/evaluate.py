@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 
@@ -34,9 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true",
                         help="never download the Inception weights (fail if they are not cached)")
     parser.add_argument("--batch-size", type=int, default=50, help="images per network call (default 50)")
-    parser.add_argument("--cache-dir", default="~/.cache/tfsr/fid",
-                        help="FID statistics cache of the folders ('' disables; default ~/.cache/tfsr/fid)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="FID statistics cache of the folders ('' disables; default $TFSR_CACHE/fid, "
+                        "$TFSR_CACHE defaulting to ~/.cache/tfsr)")
     parser.add_argument("--output", metavar="DIR", help="where eval.json and eval.md go")
+
+
+def default_cache_dir() -> Path:
+    """`$TFSR_CACHE/fid`, `~/.cache/tfsr/fid` when TFSR_CACHE is unset (beside the demo set's cache)."""
+    return Path(os.environ.get("TFSR_CACHE") or Path.home() / ".cache" / "tfsr").expanduser() / "fid"
 
 
 def default_output(model: Path) -> Path:
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         sets,
         extractor,
         batch_size=args.batch_size,
-        cache_dir=args.cache_dir or None,
+        cache_dir=default_cache_dir() if args.cache_dir is None else (args.cache_dir or None),
         high_to_low=args.high_to_low,
     )
     out = Path(args.output) if args.output else default_output(Path(args.model))

@@ -39,6 +39,15 @@ class LowToHigh:
     source: Path
     runtime: str
 
+    @property
+    def input_size(self) -> int | None:
+        """The side of the faces it takes: fixed for `.tflite` files, None (any) for the convolutional Keras model."""
+        if self.runtime == "litert":
+            from tfsr.export.metadata import LR_SIZE
+
+            return LR_SIZE
+        return None
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "LowToHigh":
         """From a `.tflite` file (LiteRT), a `.keras` file or a run directory (its EMA weights).

@@ -130,6 +130,7 @@ def evaluate_model(
 
     Raises:
         ModelError: a model cannot be loaded.
+        DataError: the faces do not have the size a `.tflite` model takes.
     """
     from tfsr.models import load_generator
 
@@ -139,6 +140,11 @@ def evaluate_model(
     else:
         degrader = find_high_to_low(model)
     lr, hr, paired = sets.lr_test, sets.hr_reference, sets.paired_hr
+    if generator.input_size not in (None, lr.size):
+        raise DataError(
+            f"{lr.label} {lr.root}: faces are {lr.size}x{lr.size}, {model} takes "
+            f"{generator.input_size}x{generator.input_size}"
+        )
     cache = StatisticsCache(cache_dir)
 
     def folder_stats(images: ImageSet) -> FeatureStatistics:
