@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import keras
 import numpy as np
 import pytest
+
+from test_enhance_cli import model_file  # noqa: F401  (the shared tiny .keras generator)
 
 from tfsr.cli import main
 from tfsr.enhance import video
 from tfsr.enhance.tracking import FaceTracker, iou
-from tfsr.models.low_to_high import LowToHighGenerator
 
 
 class MovingFace:
@@ -90,16 +90,6 @@ def test_iou() -> None:
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
     assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    keras.utils.set_random_seed(2)
-    g = LowToHighGenerator(group_filters=(8, 8, 8), group_blocks=(1, 1, 1))
-    g.build((None, 16, 16, 3))
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    g.save(path)
-    return path
 
 
 @pytest.fixture(scope="module")

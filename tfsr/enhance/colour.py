@@ -32,10 +32,16 @@ COLOUR_MODES = ("off", "mean", "lowpass")
 GRID = 4
 
 
-def _area(batch: np.ndarray, side: int) -> np.ndarray:
-    """Area-averages a batch `[N, S, S, C]` to `[N, side, side, C]` (float64)."""
-    w = area_weights(batch.shape[1], side)
-    return np.einsum("ij,kl,njlc->nikc", w, w, batch.astype(np.float64))
+def _separable(weights: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """Applies `weights` (`out x S`) along rows and columns of a batch `[N, S, S, C]`, in float64.
+
+    Matrix products rather than einsum, whose unoptimised loops cost ~10 ms per face.
+    """
+    n, s, _, c = batch.shape
+    out = len(weights)
+    rows = np.matmul(weights, batch.astype(np.float64).reshape(n, s, s * c)).reshape(n, out, s, c)
+    cols = np.matmul(weights, rows.transpose(0, 2, 1, 3).reshape(n, s, out * c)).reshape(n, out, out, c)
+    return cols.transpose(0, 2, 1, 3)
 
 
 def keep_colour(high: np.ndarray, low: np.ndarray, mode: str = "lowpass") -> np.ndarray:
@@ -56,9 +62,8 @@ def keep_colour(high: np.ndarray, low: np.ndarray, mode: str = "lowpass") -> np.
     out = high.astype(np.float64)
     if mode == "lowpass":
         side = high.shape[1]
-        offsets = _area(low, GRID) - _area(high, GRID)
-        up = bilinear_weights(GRID, side)
-        out += np.einsum("ij,kl,njlc->nikc", up, up, offsets)
+        offsets = _separable(area_weights(low.shape[1], GRID), low) - _separable(area_weights(side, GRID), high)
+        out += _separable(bilinear_weights(GRID, side), offsets)
     out += (low.mean(axis=(1, 2), dtype=np.float64) - out.mean(axis=(1, 2)))[:, None, None, :]
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
