@@ -18,12 +18,14 @@ import tensorflow as tf
 import yaml
 
 from tfsr.config import Config, config_from_dict
-from tfsr.models import load_generator
+from tfsr.models import build_high_to_low, build_low_to_high, load_generator
 from tfsr.training.callbacks import truncate_steps
 from tfsr.training.rundir import config_differences
 from tfsr.training.runner import epoch_plan, run_training
+from tfsr.training.samples import GAP, SampleSheet
 
 STEPS = 5
+STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"  # the GAN's step in a checkpoint
 
 
 def tiny_raw(**training) -> dict:
@@ -90,7 +92,7 @@ def test_run_leaves_checkpoints_logs_samples_and_generators(straight):
     assert config_differences(stored, tiny_config().to_dict()) == []
     # CheckpointManager keeps the last 3, numbered by step.
     assert tf.train.latest_checkpoint(str(straight / "checkpoints")).endswith(f"ckpt-{STEPS}")
-    assert int(checkpoint_values(straight)["step/.ATTRIBUTES/VARIABLE_VALUE"]) == STEPS
+    assert int(checkpoint_values(straight)[STEP_KEY]) == STEPS
     with open(straight / "logs" / "steps.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["step"]) for r in rows] == list(range(1, STEPS + 1))
@@ -112,20 +114,6 @@ def test_run_leaves_checkpoints_logs_samples_and_generators(straight):
     assert not list((straight / "models").glob(".*")), "temporary files left behind"
 
 
-def test_stop_and_resume_equals_straight_run(straight, tmp_path):
-    run = tmp_path / "run"
-    run_training(tiny_config(steps=3), run, verbose=0)  # stops mid-epoch (epochs of 2 steps)
-    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-3")
-    run_training(tiny_config(), run, verbose=0)  # training.steps grew: resumes at step 3
-    assert_same_state(run, straight)
-    assert "resuming" in (run / "logs" / "train.log").read_text()
-    # The finished run is not trained again: its checkpoint stays as it is.
-    before = checkpoint_values(run)
-    run_training(tiny_config(), run, verbose=0)
-    assert_same_state(run, straight)
-    assert checkpoint_values(run).keys() == before.keys()
-
-
 KILLED_RUN = """
 import sys, time, keras
 from tfsr.config import config_from_dict
@@ -142,22 +130,30 @@ run_training(config_from_dict(tiny_raw(), "tiny.yaml"), {run!r}, verbose=0, extr
 """
 
 
-def test_killed_run_resumes_from_its_last_checkpoint(straight, tmp_path):
+def test_killed_run_resumes_exactly_from_its_last_checkpoint(straight, tmp_path):
+    """STEPS steps with a SIGKILL in between give the state of STEPS straight steps (networks, optimizers,
+    averages, step)."""
     run = tmp_path / "run"
     script = KILLED_RUN.format(tests=str(Path(__file__).parent), run=str(run))
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     deadline = time.monotonic() + 120
     try:
-        while not (run / "checkpoints" / "ckpt-3.index").exists():
+        while not str(tf.train.latest_checkpoint(str(run / "checkpoints"))).endswith("ckpt-3"):
             assert proc.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no checkpoint at step 3 within 120 s"
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    killed_at = int(checkpoint_values(run)["step/.ATTRIBUTES/VARIABLE_VALUE"])
-    assert killed_at < STEPS
+    killed_at = int(checkpoint_values(run)[STEP_KEY])
+    assert 3 <= killed_at < STEPS  # in the middle of an epoch when it is 3 (epochs of 2 steps)
     run_training(tiny_config(), run, verbose=0)
+    assert_same_state(run, straight)
+    assert f"resuming {run} (stage high_to_low) at step {killed_at}" in (run / "logs" / "train.log").read_text()
+    # A finished run is not trained again: no new checkpoint, same state.
+    checkpoints = sorted((run / "checkpoints").iterdir())
+    run_training(tiny_config(), run, verbose=0)
+    assert sorted((run / "checkpoints").iterdir()) == checkpoints
     assert_same_state(run, straight)
     # The per-step log has each step once, even those logged after the last checkpoint before the kill.
     with open(run / "logs" / "steps.csv") as f:
@@ -173,13 +169,15 @@ def test_truncate_steps_drops_rows_after_the_checkpoint(tmp_path):
 
 def test_three_stages_chain(straight, tmp_path):
     stage2 = run_training(
-        tiny_config(stage="low_to_high", high_to_low_run=str(straight), steps=2), tmp_path / "s2", verbose=0
+        tiny_config(stage="low_to_high", high_to_low_run=str(straight), steps=2, n_critic=1, batch_size=4), tmp_path / "s2", verbose=0
     )
     l2h = load_generator(stage2, "low_to_high")
     assert tuple(l2h(np.zeros((1, 16, 16, 3), np.float32)).shape) == (1, 64, 64, 3)
     assert (stage2 / "samples" / "epoch_0001.png").is_file()
     stage3 = run_training(
-        tiny_config(stage="joint", high_to_low_run=str(straight), low_to_high_run=str(stage2), steps=1),
+        tiny_config(
+            stage="joint", high_to_low_run=str(straight), low_to_high_run=str(stage2), steps=1, n_critic=1, batch_size=4
+        ),
         tmp_path / "s3",
         verbose=0,
     )
@@ -189,3 +187,29 @@ def test_three_stages_chain(straight, tmp_path):
         after = load_generator(stage3, kind, ema=False).get_weights()
         assert [w.shape for w in before] == [w.shape for w in after]
         assert max(np.max(np.abs(a - b)) for a, b in zip(before, after)) > 0
+
+
+def test_sample_sheet_rows_follow_the_generators():
+    cfg = tiny_config()
+    hr = np.random.default_rng(0).uniform(-1, 1, (3, 64, 64, 3)).astype(np.float32)
+    real_lr = np.full((3, 16, 16, 3), 1.0, np.float32)
+    h2l, l2h = build_high_to_low(cfg.model), build_low_to_high(cfg.model)
+    sheet = SampleSheet(hr, noise_dim=4, noise_count=2, real_lr=real_lr)
+    tile = 64 + GAP
+
+    def rows(grid):
+        assert grid.dtype == np.uint8 and (grid.shape[1] + GAP) == 3 * tile
+        return (grid.shape[0] + GAP) // tile
+
+    # HR, 2 noise vectors, Low-to-High of the first, real LR.
+    grid = sheet.render({"high_to_low": h2l, "low_to_high": l2h})
+    assert rows(grid) == 5
+    assert np.array_equal(grid[:64, :64], np.clip(np.round((hr[0] + 1) * 127.5), 0, 255).astype(np.uint8))
+    assert np.all(grid[4 * tile : 4 * tile + 64, :64] == 255)  # real LR of 1.0, enlarged
+    lr0 = h2l((hr, sheet.noise[0]), training=False).numpy()
+    assert np.array_equal(grid[tile : tile + 64 : 4, :64 : 4], np.clip(np.round((lr0[0] + 1) * 127.5), 0, 255).astype(np.uint8))
+    # Noise rows differ: each vector is another degradation.
+    assert not np.array_equal(grid[tile : tile + 64], grid[2 * tile : 2 * tile + 64])
+    # Stage 1 shows no Low-to-High; a baseline's Low-to-High gets the bilinear downsampling.
+    assert rows(sheet.render({"high_to_low": h2l})) == 4
+    assert rows(SampleSheet(hr, noise_dim=4).render({"low_to_high": l2h})) == 2

@@ -2,11 +2,13 @@
 
 Every callback reads the run's global step (generator updates since the run began) from the GAN's `step`,
 so files written after a resume carry the same numbers an uninterrupted run would have written. Give them to
-`fit` in the order of `run_callbacks`: logging first (the row with the bad value is kept), then the non-finite
-check (which raises before anything is saved), then the savers.
+`fit` in this order: logging first (the row with the bad value is kept), then the non-finite check (which
+raises before anything is saved), then the savers.
 
 Example:
-    >>> gan.fit(ds, steps_per_epoch=50, epochs=4, callbacks=run_callbacks(...))  # doctest: +SKIP
+    >>> callbacks = [MetricsLog(csv_path, writer), StopOnNonFinite(lambda: manager.latest_checkpoint),
+    ...              PeriodicCheckpoint(manager, every=1000), GeneratorSaver(run, gan.generators)]
+    >>> gan.fit(ds, steps_per_epoch=50, epochs=4, callbacks=callbacks)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
     """Raises `TrainingDiverged` at the first NaN or infinite metric, before any later callback can save.
 
     Args:
-        last_checkpoint: returns a description of the newest checkpoint kept, for the message.
+        last_checkpoint: says which checkpoint is kept (`"runs/x/checkpoints/ckpt-1000 is kept"`), for the message.
     """
 
     def __init__(self, last_checkpoint: Callable[[], str]) -> None:
@@ -58,7 +60,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
             step = current_step(self.model)
             values = ", ".join(f"{k}={v}" for k, v in bad.items())
             message = (
-                f"{values} at step {step}: training stopped; {self.last_checkpoint()} is kept "
+                f"{values} at step {step}: training stopped; {self.last_checkpoint()} "
                 "(a lower learning rate usually helps)"
             )
             log.error(message)

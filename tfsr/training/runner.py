@@ -1,8 +1,9 @@
 """One training stage, start to finish: checks, run directory, exact resume, `fit`, checkpoints and generators.
 
-`run_training` is what `tfsr train` and `tfsr demo` call. Before any network is built it checks what a user
-can get wrong (batch size against `n_critic` and the replica count, the upstream runs a stage 2 or 3 needs,
-a run directory of another config), so bad input fails in seconds and never touches work already done.
+`run_training` is what `tfsr train` and `tfsr demo` call. Before it trains (and before it writes anything) it
+checks what a user can get wrong: the batch size against `n_critic` and the replica count, the upstream runs a
+stage 2 or 3 needs (present, the right kind, the same widths), and a run directory of another config. So bad
+input fails in seconds and never touches work already done.
 
 Exact resume: the checkpoint holds the networks (spectral norm's `u` included), both optimizers, the weight
 averages and the step; noise is drawn statelessly from (seed, step); and the dataset is rebuilt to start at
@@ -134,21 +135,6 @@ def _text_log(run: RunDir) -> Iterator[None]:
         log.propagate = saved[1]
 
 
-def run_checkpoint(gan: keras.Model) -> tf.train.Checkpoint:
-    """A checkpoint of everything `gan.checkpoint_items()` names, with every network weight listed explicitly.
-
-    `tf.train.Checkpoint` finds a Keras 3 model's variables only through attributes that TensorFlow tracks; layers
-    kept in Python lists are not among them, so BatchNorm statistics and spectral norm's `u` inside blocks would
-    be silently left out (their trainable weights still arrive through the optimizers). An exact resume needs all.
-    """
-    items = gan.checkpoint_items()
-    weights = tf.Module()
-    weights.networks = {
-        key: [w.value for w in item.weights] for key, item in items.items() if isinstance(item, keras.layers.Layer)
-    }
-    return tf.train.Checkpoint(**items, weights=weights)
-
-
 def _restore(checkpoint: tf.train.Checkpoint, path: str) -> None:
     try:
         checkpoint.restore(path).assert_existing_objects_matched()
@@ -188,11 +174,12 @@ def run_training(
     check_upstream_exists(cfg)
     strategy = make_strategy(t.strategy)
     # Building first checks the batch size against the replicas and the upstream generators' kind and widths,
-    # so those mistakes fail before the run directory is touched.
+    # and the sample faces come from the configured sources: those mistakes fail before the run dir is touched.
     gan = build_stage_model(cfg, strategy)
+    sheet = sample_sheet(cfg)
     run = open_run(cfg, Path(run_dir), resume)
     with _text_log(run):
-        checkpoint = run_checkpoint(gan)
+        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
         manager = tf.train.CheckpointManager(checkpoint, str(run.checkpoints), max_to_keep=CHECKPOINTS_KEPT)
         latest = run.latest_checkpoint()
         if latest:
@@ -212,11 +199,12 @@ def run_training(
             return run.root
 
         writer = tf.summary.create_file_writer(str(run.tensorboard))
-        sheet = sample_sheet(cfg)
         callbacks = [
             cb.MetricsLog(run.logs / "steps.csv", writer),
             keras.callbacks.CSVLogger(str(run.logs / "epochs.csv"), append=True),
-            cb.StopOnNonFinite(lambda: manager.latest_checkpoint or "no checkpoint"),
+            cb.StopOnNonFinite(
+                lambda: f"{manager.latest_checkpoint} is kept" if manager.latest_checkpoint else "no checkpoint yet"
+            ),
             *extra_callbacks,
             cb.PeriodicCheckpoint(manager, t.checkpoint_every),
             saver,
