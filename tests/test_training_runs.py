@@ -20,7 +20,8 @@ import yaml
 from tfsr.config import Config, config_from_dict
 from tfsr.models import build_high_to_low, build_low_to_high, load_generator
 from tfsr.training.callbacks import truncate_steps
-from tfsr.training.rundir import config_differences
+from tfsr.errors import ConfigError
+from tfsr.training.rundir import config_differences, open_run
 from tfsr.training.runner import epoch_plan, run_training
 from tfsr.training.samples import GAP, SampleSheet
 
@@ -213,3 +214,21 @@ def test_sample_sheet_rows_follow_the_generators():
     # Stage 1 shows no Low-to-High; a baseline's Low-to-High gets the bilinear downsampling.
     assert rows(sheet.render({"high_to_low": h2l})) == 4
     assert rows(SampleSheet(hr, noise_dim=4).render({"low_to_high": l2h})) == 2
+
+
+def test_open_run_keeps_existing_runs(tmp_path):
+    cfg = tiny_config()
+    run = open_run(cfg, tmp_path / "run")
+    assert yaml.safe_load(run.config_file.read_text()) == yaml.safe_load(yaml.safe_dump(cfg.to_dict()))
+    # Without checkpoints there is nothing to lose: a new config simply replaces the old one.
+    open_run(tiny_config(beta=0.5), tmp_path / "run", resume=False)
+    tf.train.CheckpointManager(tf.train.Checkpoint(v=tf.Variable(1.0)), str(run.checkpoints), 1).save()
+    with pytest.raises(ConfigError, match="already holds a training run"):
+        open_run(tiny_config(beta=0.5), tmp_path / "run", resume=False)
+    with pytest.raises(ConfigError, match=r"training.beta: 0.5 in the run, 0.05 now"):
+        open_run(cfg, tmp_path / "run")
+    assert "beta: 0.5" in run.config_file.read_text()
+    assert config_differences({"a": {"b": 1, "c": [1, 2]}}, {"a": {"b": 1, "c": [1, 3], "d": 0}}) == [
+        ("a.c", [1, 2], [1, 3]),
+        ("a.d", None, 0),
+    ]

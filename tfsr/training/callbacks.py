@@ -103,10 +103,10 @@ class MetricsLog(keras.callbacks.Callback):
     Args:
         csv_path: the per-step CSV (appended to; a resumed run first drops rows past its checkpoint with
             `truncate_steps`).
-        writer: TensorBoard summary writer.
+        writer: TensorBoard summary writer, or None.
     """
 
-    def __init__(self, csv_path: Path, writer: tf.summary.SummaryWriter) -> None:
+    def __init__(self, csv_path: Path, writer: tf.summary.SummaryWriter | None) -> None:
         super().__init__()
         self.csv_path = csv_path
         self.writer = writer
@@ -130,14 +130,16 @@ class MetricsLog(keras.callbacks.Callback):
         self._csv.writerow([step, *(values.get(c, "") for c in self._columns[1:])])
         # A killed run loses at most this row.
         self._file.flush()
-        with self.writer.as_default(step=step):
-            for name, value in values.items():
-                tf.summary.scalar(name, value)
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                for name, value in values.items():
+                    tf.summary.scalar(name, value)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         values = ", ".join(f"{k}={v:.4g}" for k, v in _scalars(logs).items())
         log.debug("epoch %d done at step %d: %s", epoch + 1, current_step(self.model), values)
-        self.writer.flush()
+        if self.writer is not None:
+            self.writer.flush()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._file is not None:
@@ -164,7 +166,7 @@ class SampleGrids(keras.callbacks.Callback):
     Args:
         sheet: the fixed faces and noise vectors.
         generators: returns the generators to show, keyed by kind.
-        writer: TensorBoard summary writer.
+        writer: TensorBoard summary writer, or None.
         folder: where the PNG grids go.
         every: steps between TensorBoard grids.
     """
@@ -173,7 +175,7 @@ class SampleGrids(keras.callbacks.Callback):
         self,
         sheet: SampleSheet,
         generators: Callable[[], dict[str, keras.Model]],
-        writer: tf.summary.SummaryWriter,
+        writer: tf.summary.SummaryWriter | None,
         folder: Path,
         every: int,
     ) -> None:
@@ -186,7 +188,7 @@ class SampleGrids(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         step = current_step(self.model)
-        if step % self.every == 0:
+        if self.writer is not None and step % self.every == 0:
             with self.writer.as_default(step=step):
                 tf.summary.image("samples", self.sheet.render(self.generators())[None])
 

@@ -159,7 +159,8 @@ def open_run(cfg: Config, root: Path, resume: bool = True) -> RunDir:
         old_steps = stored.get("training", {}).get("steps", 0)
         if cfg.training.steps < old_steps:
             raise ConfigError(
-                f"{run.root}: training.steps may only grow when resuming ({old_steps} in the run, {cfg.training.steps} now)"
+                f"{run.root}: training.steps may only grow when resuming "
+                f"({old_steps} in the run, {cfg.training.steps} now)"
             )
     elif has_checkpoint:
         raise ModelError(f"{run.root}: holds checkpoints but no config.yaml, so they cannot be checked; not resuming")

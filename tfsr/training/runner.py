@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -114,12 +115,12 @@ def shown_generators(gan: keras.Model) -> dict[str, keras.Model]:
 
 @contextlib.contextmanager
 def _text_log(run: RunDir) -> Iterator[None]:
-    """Everything goes to `logs/train.log`; only INFO lines (start, resume, done) also go to the console, where
-    the progress bar shows the rest and the CLI prints errors."""
+    """Everything goes to `logs/train.log`; INFO lines (start, resume, done) and warnings also go to the console,
+    where the progress bar shows the rest (DEBUG: checkpoints, epochs) and the CLI prints errors."""
     to_file = logging.FileHandler(run.logs / "train.log")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     to_console = logging.StreamHandler(sys.stdout)
-    to_console.addFilter(lambda record: record.levelno == logging.INFO)
+    to_console.addFilter(lambda record: record.levelno in (logging.INFO, logging.WARNING))
     saved = log.level, log.propagate
     log.setLevel(logging.DEBUG)
     log.propagate = False
@@ -133,6 +134,14 @@ def _text_log(run: RunDir) -> Iterator[None]:
             handler.close()
         log.setLevel(saved[0])
         log.propagate = saved[1]
+
+
+def _tensorboard_writer(run: RunDir) -> tf.summary.SummaryWriter | None:
+    # tf.summary's scalar and image ops live in the tensorboard package; without it the run still trains.
+    if importlib.util.find_spec("tensorboard") is None:
+        log.warning("tensorboard is not installed: no TensorBoard logs (pip install tensorboard)")
+        return None
+    return tf.summary.create_file_writer(str(run.tensorboard))
 
 
 def _restore(checkpoint: tf.train.Checkpoint, path: str) -> None:
@@ -198,7 +207,7 @@ def run_training(
             saver.save()
             return run.root
 
-        writer = tf.summary.create_file_writer(str(run.tensorboard))
+        writer = _tensorboard_writer(run)
         callbacks = [
             cb.MetricsLog(run.logs / "steps.csv", writer),
             keras.callbacks.CSVLogger(str(run.logs / "epochs.csv"), append=True),
@@ -223,6 +232,7 @@ def run_training(
                     shuffle=False,  # the dataset has its own seeded order
                 )
         finally:
-            writer.close()
+            if writer is not None:
+                writer.close()
         log.info("done: %d steps; generators in %s", cb.current_step(gan), run.root / "models")
     return run.root
