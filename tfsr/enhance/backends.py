@@ -105,8 +105,8 @@ def load_super_resolver(model: Any, num_threads: int = 2, ema: bool = True) -> S
     """Opens a Low-to-High generator from whatever a user names, and checks that it is one.
 
     Args:
-        model: a training run directory, a `.keras` file, a `.tflite` file, a `keras.Model`, or an object
-            that already is a `SuperResolver` (returned unchanged after the check).
+        model: a training run directory, a `.keras` file, a `.tflite` file, a `keras.Model`, or a callable
+            of the `SuperResolver` shape (returned unchanged after the check).
         num_threads: interpreter threads of a `.tflite` model.
         ema: from a run directory, take the moving average of the weights (as every later stage does).
 
@@ -132,8 +132,8 @@ def load_super_resolver(model: Any, num_threads: int = 2, ema: bool = True) -> S
         if isinstance(model, HighToLowGenerator):
             raise ModelError(f"model {model.name!r}: a High-to-Low generator, not a Low-to-High generator")
         return _check(KerasSuperResolver(model), f"model {model.name!r}")
-    if callable(model) and hasattr(model, "name"):
-        return _check(model, f"backend {model.name!r}")
+    if callable(model):  # a SuperResolver, or any callable of that shape (a TFLiteGenerator, say)
+        return _check(model, f"backend {getattr(model, 'name', type(model).__name__)!r}")
     raise ModelError(f"cannot use a {type(model).__name__} as a model: give a path, a keras.Model or a backend")
 
 
