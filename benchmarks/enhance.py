@@ -140,7 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="a run directory or .keras file (default: official shape, random weights)")
     parser.add_argument("--formats", default="fp32,int8", help="comma-separated .tflite formats to measure")
-    parser.add_argument("--frames", type=int, default=60, help="frames per video")
+    parser.add_argument("--frames", type=int, default=40, help="frames per video")
     parser.add_argument("--every", type=int, default=5, help="detect on one frame in this many")
     parser.add_argument("--threads", type=int, default=2, help="LiteRT threads")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras backend (slow on 2 cores)")

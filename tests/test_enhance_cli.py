@@ -120,6 +120,8 @@ def test_picture_errors(model_file, tmp_path, capsys) -> None:
     assert "b.txt" in capsys.readouterr().err
     assert main(["enhance", str(photo), "-o", str(tmp_path / "b.png"), "--model", str(model_file), "--feather", "0.9"]) == 2
     assert "feather" in capsys.readouterr().err
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "b.png"), "--model", str(model_file), "--every", "0"]) == 2
+    assert "--every 0" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["enhance", str(empty), "-o", str(tmp_path / "c"), "--model", str(model_file)]) == 2

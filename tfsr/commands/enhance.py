@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tfsr.errors import DataError, TfsrError
+from tfsr.errors import ConfigError, DataError, TfsrError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("--side-by-side and --faces-only apply to pictures, not to videos")
     if args.output is None and not camera:
         raise DataError("give the output with -o/--output")
+    _check_options(args)
     # The model is loaded and checked before any output exists.
     enhancer = _enhancer(args)
     if camera:
@@ -80,6 +81,28 @@ def run(args: argparse.Namespace) -> int:
     if is_video:
         return _run_video(enhancer, path, args)
     return _run_pictures(enhancer, path, args)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    bad = [
+        f"{flag} {value}"
+        for flag, value, ok in (
+            ("--every", args.every, args.every >= 1),
+            ("--smoothing", args.smoothing, 0.0 <= args.smoothing < 1.0),
+            ("--threads", args.threads, args.threads >= 1),
+            ("--panel", args.panel, args.panel >= 1),
+            ("--max-frames", args.max_frames, args.max_frames >= 0),
+            ("--max-face", args.max_face, args.max_face >= 0),
+            ("--detect-side", args.detect_side, args.detect_side >= 0),
+            ("--threshold", args.threshold, 0.0 <= args.threshold <= 1.0),
+        )
+        if not ok
+    ]
+    if bad:
+        raise ConfigError(
+            f"out of range: {', '.join(bad)} (--every, --threads, --panel >= 1; --smoothing in [0, 1); "
+            "--threshold in [0, 1]; --max-frames, --max-face, --detect-side >= 0)"
+        )
 
 
 def _enhancer(args: argparse.Namespace):
