@@ -89,6 +89,37 @@ def test_folder_crops_convert_awkward_files_and_skip_broken_ones(tmp_path, caplo
     np.testing.assert_allclose(by_name["plain.jpg"][8, 2], RED, atol=12)
 
 
+def test_streams_mix_decoded_files_and_converted_crops(tmp_path):
+    good, _ = _write_bad_and_good(tmp_path / "faces")
+    raw = {"model": {"hr_size": 16}, "data": {"hr_dirs": [str(tmp_path / "faces")], "test_fraction": 0.0}}
+    cfg = config_from_dict(raw)
+    mixed = pipeline.hr_crops(cfg)
+    assert len(mixed.files) and len(mixed.array)
+    # One epoch un-augmented is every crop once, files area-resized exactly as `materialise` does.
+    epoch = next(iter(pipeline.build_hr_dataset(cfg, len(good), seed=2, augment=False))).numpy()
+    expected = mixed.materialise().array / 127.5 - 1
+    flat = lambda a: np.sort(a.reshape(len(good), -1), axis=0)  # noqa: E731
+    np.testing.assert_allclose(flat(epoch), flat(expected), atol=1e-5)
+    full = [b.numpy() for b in pipeline.build_hr_dataset(cfg, 4, seed=2).take(5)]
+    resumed = [b.numpy() for b in pipeline.build_hr_dataset(cfg, 4, seed=2, start_step=3).take(2)]
+    for a, b in zip(full[3:], resumed):
+        np.testing.assert_array_equal(a, b)
+    assert all(-1 <= b.min() and b.max() <= 1 for b in full)
+
+
+def test_jpegs_are_decoded_at_the_smallest_dct_scale_that_covers_the_output(tmp_path):
+    rng = np.random.default_rng(3)
+    coarse = Image.fromarray(rng.integers(0, 256, (6, 6, 3)).astype(np.uint8))
+    image = np.asarray(coarse.resize((300, 300), Image.BICUBIC))
+    Image.fromarray(image).save(tmp_path / "big.jpg", quality=95)
+    result = crops.crops_from_paths([str(tmp_path / "big.jpg")], 64, 0.8, "x")  # a 240 px square
+    window = result.window_fn()(0).numpy()
+    assert window.shape == (120, 120, 3)  # 1/2 scale: 1/4 would leave 60 < 64 pixels
+    full = images.resize_area(image[30:270, 30:270], 120).astype(float)
+    assert np.abs(window - full).mean() < 4
+    np.testing.assert_allclose(result.materialise().array[0], images.resize_area(image[30:270, 30:270], 64), atol=6)
+
+
 def test_centre_crop_box_is_used_by_the_tensorflow_decoder(tmp_path):
     a = np.zeros((218, 178, 3), np.uint8)
     a[:, :] = BLUE
@@ -127,9 +158,11 @@ def test_file_lists_resolve_relative_paths(tmp_path):
     listed = images.read_file_list(tmp_path / "list.txt")
     assert [p.name for p in listed] == ["0.png", "2.png"] and all(p.is_file() for p in listed)
     cfg = config_from_dict(
-        {"model": {"hr_size": 16}, "data": {"hr_file_lists": [str(tmp_path / "list.txt")], "test_fraction": 0.0}}
+        {"model": {"hr_size": 32}, "data": {"hr_file_lists": [str(tmp_path / "list.txt")], "test_fraction": 0.0}}
     )
+    # 20 px images for 32 px crops: smaller files are resized up, too.
     batch = next(iter(pipeline.build_hr_dataset(cfg, 4, seed=0, augment=False)))
+    assert batch.shape == (4, 32, 32, 3)
     values = sorted(set(np.round((batch.numpy()[:, 0, 0, 0] + 1) * 127.5).astype(int).tolist()))
     assert values == [0, 80]
 
@@ -246,14 +279,18 @@ def test_crop_cache_is_reused_and_keyed(tmp_path, monkeypatch):
         Image.fromarray(np.full((30, 30, 3), 30 * k, np.uint8)).save(folder / f"{k}.png")
     raw = {"model": {"hr_size": 16}, "data": {"hr_dirs": [str(folder)], "cache_dir": str(tmp_path / "c"), "test_fraction": 0.0}}
     first = pipeline.hr_crops(config_from_dict(raw))
-    assert len(list((tmp_path / "c").glob("hr-train-*/crops-*.tfrecord"))) == 1
+    assert len(list((tmp_path / "c").glob("hr-train-*/crops.npy"))) == 1
+    # Served from the memory-mapped file, not read into memory.
+    assert isinstance(first.array, np.memmap) and not first.files and len(first) == 6
 
     def no_rebuild(*args, **kwargs):
         raise AssertionError("the cache was not used")
 
     monkeypatch.setattr(pipeline, "crops_from_paths", no_rebuild)
     second = pipeline.hr_crops(config_from_dict(raw))
-    np.testing.assert_array_equal(np.sort(first.materialise().array, axis=0), np.sort(second.array, axis=0))
+    assert isinstance(second.array, np.memmap)
+    np.testing.assert_array_equal(second.array, first.array)
+    assert sorted(second.array[:, 0, 0, 0].tolist()) == [30 * k for k in range(6)]
     # A new file changes the folder's fingerprint: the entry is rebuilt, not reused.
     Image.fromarray(np.zeros((30, 30, 3), np.uint8)).save(folder / "new.png")
     with pytest.raises(AssertionError, match="cache was not used"):

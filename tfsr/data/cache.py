@@ -1,7 +1,9 @@
-"""A cache of decoded face crops as sharded TFRecord files (`data.cache_dir`).
+"""A cache of decoded face crops as one memory-mapped `.npy` file (`data.cache_dir`).
 
 Scanning, validating and cropping a large folder or a TFDS dataset once per run wastes minutes; the cache
-stores the finished `size` x `size` uint8 crops, keyed by everything that decides them (sources, sizes,
+stores the finished `size` x `size` uint8 crops (2.2 GB for the paper's 182,866 faces at 64x64). Training
+maps the file rather than reading it into memory, and any crop is one random access away, which keeps the
+epoch permutations and exact resume of the pipeline. Entries are keyed by everything that decides them (sources, sizes,
 rules, split, and each folder's file count and newest modification time), so a changed source is
 rebuilt rather than silently reused.
 """
@@ -18,13 +20,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import tensorflow as tf
 
 from tfsr.data.crops import FaceCrops
 
 log = logging.getLogger(__name__)
 
-_SHARD = 8192  # crops per TFRecord file
+_FORMAT = 2  # 1 was sharded TFRecords; a new format gets new entries rather than misreading old ones
+_ARRAY = "crops.npy"
 
 
 def cached_crops(cache_dir: str | os.PathLike, name: str, key: dict[str, Any], build: Callable[[], FaceCrops]) -> FaceCrops:
@@ -36,25 +38,27 @@ def cached_crops(cache_dir: str | os.PathLike, name: str, key: dict[str, Any], b
         key: JSON-able description of everything the crops depend on.
         build: makes the crops when they are not cached.
     """
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    digest = hashlib.sha1(json.dumps([_FORMAT, key], sort_keys=True, default=str).encode()).hexdigest()[:16]
     entry = Path(cache_dir).expanduser() / f"{name}-{digest}"
     meta_path = entry / "meta.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         log.info("reading %d cached crops from %s", meta["count"], entry)
-        return FaceCrops.from_array(_read(entry, meta["size"], meta["shards"]), meta.get("skipped", []))
-    crops = build().materialise()
+        return FaceCrops.from_array(np.load(entry / _ARRAY, mmap_mode="r"), meta.get("skipped", []))
+    crops = build()
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{name}-"))
-    shards = _write(tmp, crops.array)
-    meta = {"count": len(crops), "size": crops.size, "shards": shards, "skipped": crops.skipped, "key": key}
+    _write(tmp / _ARRAY, crops)
+    meta = {"count": len(crops), "size": crops.size, "skipped": crops.skipped, "key": key}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
     try:
         tmp.rename(entry)
     except OSError:
         # Another process cached the same entry first; theirs is identical.
         shutil.rmtree(tmp, ignore_errors=True)
-    return crops
+        if not (entry / _ARRAY).is_file():
+            raise
+    return FaceCrops.from_array(np.load(entry / _ARRAY, mmap_mode="r"), crops.skipped)
 
 
 def folder_fingerprint(paths: list[str]) -> dict[str, Any]:
@@ -67,25 +71,12 @@ def folder_fingerprint(paths: list[str]) -> dict[str, Any]:
     return out
 
 
-def _write(folder: Path, array: np.ndarray) -> list[str]:
-    names = []
-    n_shards = max(1, -(-len(array) // _SHARD))
-    for k in range(n_shards):
-        name = f"crops-{k:05d}-of-{n_shards:05d}.tfrecord"
-        with tf.io.TFRecordWriter(str(folder / name)) as writer:
-            for crop in array[k * _SHARD : (k + 1) * _SHARD]:
-                feature = {"crop": tf.train.Feature(bytes_list=tf.train.BytesList(value=[crop.tobytes()]))}
-                writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
-        names.append(name)
-    return names
-
-
-def _read(folder: Path, size: int, shards: list[str]) -> np.ndarray:
-    spec = {"crop": tf.io.FixedLenFeature([], tf.string)}
-
-    def parse(records):
-        raw = tf.io.parse_example(records, spec)["crop"]
-        return tf.reshape(tf.io.decode_raw(raw, tf.uint8), [-1, size, size, 3])
-
-    ds = tf.data.TFRecordDataset([str(folder / s) for s in shards]).batch(4096).map(parse)
-    return np.concatenate([b.numpy() for b in ds] + [np.zeros((0, size, size, 3), np.uint8)])
+def _write(path: Path, crops: FaceCrops) -> None:
+    """Decodes `crops` a batch at a time straight into the mapped file (never all in memory at once)."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(len(crops), crops.size, crops.size, 3))
+    start = 0
+    for batch in crops.decoded_batches():
+        out[start : start + len(batch)] = batch
+        start += len(batch)
+    out.flush()
+    del out

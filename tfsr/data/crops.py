@@ -2,7 +2,11 @@
 
 Folders of CelebA-sized JPEGs are decoded by TensorFlow inside the pipeline at every epoch (fast, no
 memory), while files that need Pillow (CMYK, 16-bit, EXIF-rotated, transparent), TFDS datasets, WIDER FACE
-crops and the demo set are held as one uint8 array. The pipeline indexes both through one integer index.
+crops and the demo set are held as one uint8 array (a memory-mapped `.npy` when read from the crop
+cache). The pipeline indexes both through one integer index.
+
+The array never enters the `tf.data` graph: constants past 2 GB (~170k crops of 64x64) cannot be
+serialised, so whole batches are gathered from it by one `tf.numpy_function` call each.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -22,6 +26,7 @@ from tfsr.errors import DataError
 log = logging.getLogger(__name__)
 
 _THREADS = 8
+_DCT_RATIOS = (1, 2, 4, 8)
 
 
 @dataclass
@@ -53,7 +58,9 @@ class FaceCrops:
 
     @classmethod
     def from_array(cls, array: np.ndarray, skipped: Sequence[str] = ()) -> "FaceCrops":
-        array = np.asarray(array, np.uint8)
+        # A uint8 array (or memory map) is kept as is: copying a mapped cache would read it all into memory.
+        if not (isinstance(array, np.ndarray) and array.dtype == np.uint8):
+            array = np.asarray(array, np.uint8)
         return cls(size=array.shape[1], array=array, skipped=list(skipped))
 
     def merge(self, other: "FaceCrops") -> "FaceCrops":
@@ -68,54 +75,96 @@ class FaceCrops:
             skipped=self.skipped + other.skipped,
         )
 
-    def load_fn(self):
-        """A `tf.function`-traceable map from an int64 index to a `[size, size, 3]` uint8 crop."""
-        n_files = len(self.files)
-        size = self.size
-        array = tf.constant(self.array) if len(self.array) else None
-        if not n_files:
-            return lambda i: tf.gather(array, i)
+    def window_fn(self) -> Callable[[tf.Tensor], tf.Tensor]:
+        """A traceable map from a file's index to its crop square, `[s, s, 3]` uint8 at the decoder's
+        reduced scale (`decode_window`), not yet resized."""
         files = tf.constant(self.files)
         boxes = tf.constant(self.boxes, tf.int32)
         is_jpeg = tf.constant(self.is_jpeg)
+        return lambda i: decode_window(files[i], boxes[i], is_jpeg[i], self.size)
+
+    def batches(self, indices: tf.data.Dataset, batch_size: int, max_side: int) -> tf.data.Dataset:
+        """Batches of `(indices [B], windows [B, s, s, 3] uint8, sides [B])` for `pick`.
+
+        File crops are decoded in parallel, area-resized to `size` if their side exceeds `max_side` or is
+        below `size`, and
+        zero-padded to the batch's largest side; crops of the array are left to `pick` (their window is
+        empty), so the array stays out of the graph.
+        """
+        if not self.files:
+            empty = tf.zeros([batch_size, 0, 0, 3], tf.uint8)
+            sides = tf.zeros([batch_size], tf.int32)
+            return indices.batch(batch_size, drop_remainder=True).map(lambda i: (i, empty, sides))
+        window, n_files, size = self.window_fn(), len(self.files), self.size
 
         def from_file(i):
-            return decode_crop(files[i], boxes[i], is_jpeg[i], size)
+            crop = window(i)
+            side = tf.shape(crop)[0]
+            return tf.cond((side > max_side) | (side < size), lambda: _area_uint8(crop, size), lambda: crop)
 
-        if array is None:
-            return from_file
-        return lambda i: tf.cond(
-            i < n_files, lambda: from_file(i), lambda: tf.gather(array, i - n_files)
+        def load(i):
+            crop = tf.cond(i < n_files, lambda: from_file(i), lambda: tf.zeros([0, 0, 3], tf.uint8))
+            return i, crop, tf.shape(crop)[0]
+
+        return indices.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).padded_batch(
+            batch_size, padded_shapes=([], [None, None, 3], []), drop_remainder=True
         )
+
+    def pick(self, indices: np.ndarray, windows: np.ndarray, sides: np.ndarray) -> list[np.ndarray]:
+        """The crops of one batch of `batches` (numpy; the array's crops are views, not copies)."""
+        n_files = len(self.files)
+        return [
+            windows[k, : sides[k], : sides[k]] if i < n_files else self.array[i - n_files]
+            for k, i in enumerate(indices)
+        ]
+
+    def decoded_batches(self, batch_size: int = 256) -> Iterator[np.ndarray]:
+        """Every crop in index order, `size` x `size` uint8, a batch at a time (files area-resized)."""
+        if self.files:
+            window, size = self.window_fn(), self.size
+            ds = (
+                tf.data.Dataset.range(len(self.files))
+                .map(lambda i: _area_uint8(window(i), size), num_parallel_calls=tf.data.AUTOTUNE)
+                .batch(batch_size)
+            )
+            yield from (b.numpy() for b in ds)
+        for start in range(0, len(self.array), batch_size):
+            yield np.asarray(self.array[start : start + batch_size])
 
     def materialise(self) -> "FaceCrops":
         """All crops decoded into memory (for caching, evaluation, or small sets)."""
         if not self.files:
             return self
-        load = self.load_fn()
-        ds = tf.data.Dataset.range(len(self.files)).map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
-        decoded = np.concatenate([b.numpy() for b in ds])
-        return FaceCrops.from_array(np.concatenate([decoded, self.array]), self.skipped)
+        empty = np.zeros((0, self.size, self.size, 3), np.uint8)
+        return FaceCrops.from_array(np.concatenate([empty, *self.decoded_batches()]), self.skipped)
 
 
-def decode_crop(path: tf.Tensor, box: tf.Tensor, is_jpeg: tf.Tensor, size: int) -> tf.Tensor:
-    """Reads one file and returns its square `box` area-resized to `size` x `size` uint8.
+def decode_window(path: tf.Tensor, box: tf.Tensor, is_jpeg: tf.Tensor, size: int) -> tf.Tensor:
+    """Reads one file and returns its square `box` area as uint8, not resized.
 
-    JPEGs go through `decode_and_crop_jpeg`, which skips the blocks outside the window.
+    JPEGs go through `decode_and_crop_jpeg`, which skips the blocks outside the window, at the largest
+    DCT scaling (1/2, 1/4, 1/8) that still leaves at least `size` pixels: decoding at half scale costs
+    less, and a smaller crop is cheaper to resample.
     """
     data = tf.io.read_file(path)
     x0, y0, side = box[0], box[1], box[2]
 
-    def jpeg():
-        return tf.io.decode_and_crop_jpeg(data, tf.stack([y0, x0, side, side]), channels=3)
+    def jpeg(ratio: int):
+        window = tf.stack([y0, x0, side, side]) // ratio
+        return lambda: tf.io.decode_and_crop_jpeg(data, window, channels=3, ratio=ratio)
 
     def other():
         image = tf.io.decode_image(data, channels=3, expand_animations=False)
         return image[y0 : y0 + side, x0 : x0 + side]
 
-    crop = tf.cond(is_jpeg, jpeg, other)
-    crop = tf.image.resize(crop, [size, size], method="area")
-    return tf.cast(tf.round(tf.ensure_shape(crop, [size, size, 3])), tf.uint8)
+    level = tf.reduce_sum(tf.cast(side >= size * tf.constant(_DCT_RATIOS[1:]), tf.int32))
+    crop = tf.cond(is_jpeg, lambda: tf.switch_case(level, [jpeg(r) for r in _DCT_RATIOS]), other)
+    return tf.ensure_shape(crop, [None, None, 3])
+
+
+def _area_uint8(crop: tf.Tensor, size: int) -> tf.Tensor:
+    resized = tf.image.resize(crop, [size, size], method="area")
+    return tf.cast(tf.round(tf.ensure_shape(resized, [size, size, 3])), tf.uint8)
 
 
 def split_of(keys: Sequence[str], fraction: float, split: str) -> list[int]:
@@ -181,11 +230,12 @@ def _drop_undecodable(crops: FaceCrops) -> FaceCrops:
     """Decodes every file once through the pipeline's own decoder and keeps those that succeed."""
     if not crops.files:
         return crops
-    load = crops.load_fn()
-    # The crop itself must be an output: if only the index came out, graph optimisation would drop the decode.
+    window = crops.window_fn()
+    # Something computed from the crop must be an output: if only the index came out, graph optimisation
+    # would drop the decode.
     ds = (
         tf.data.Dataset.range(len(crops.files))
-        .map(lambda i: (i, load(i)), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(lambda i: (i, tf.reduce_max(window(i))), num_parallel_calls=tf.data.AUTOTUNE)
         .ignore_errors()
         .batch(1024)
     )

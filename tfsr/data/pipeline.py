@@ -2,13 +2,16 @@
 
 Order of operations, chosen for exact resume and speed:
 
-    epoch permutations of crop indices -> skip to `start_step` -> decode + crop (per image, parallel)
-    -> batch(drop_remainder) -> augment the whole batch (stateless, keyed by seed and step) -> prefetch
+    epoch permutations of crop indices -> skip to `start_step` -> decode the files' crop windows (per
+    image, parallel, at reduced JPEG scale) -> padded batch -> one `tf.numpy_function` per batch: gather
+    the in-memory crops, warp each crop once straight to the output size (flip, zoom, rotation) and apply
+    one colour matrix (jitter and [-1, 1]) -> prefetch
 
 Each epoch is a full stateless permutation keyed by `(seed, epoch)`, so resuming at `start_step` starts
 directly at the right epoch and offset (no decoding of skipped images), and a run resumed in a new process
 sees exactly the batches an uninterrupted run would. Augmentation is keyed by the batch's step for the same
-reason.
+reason. In-memory crops never become graph constants, so sets of any size (the paper's 182,866 faces from
+`data.cache_dir`) stream from a memory map.
 
 Example:
     >>> cfg = tfsr.config.load_config("configs/demo.yaml")
@@ -19,13 +22,13 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from tfsr.config import Config
+from tfsr.config import AugmentConfig, Config
 from tfsr.data import augment as aug
 from tfsr.data import cache, demo, images, tfds_sources, wider_face
 from tfsr.data.crops import FaceCrops, crops_from_paths, split_of
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # Independent random streams of one seed.
 _HR_STREAM, _LR_STREAM = 1, 2
+_NO_AUGMENT = AugmentConfig(flip=False, scale=0, rotation=0, brightness=0, contrast=0, saturation=0, hue=0)
 
 
 # ------------------------------------------------------------------------------------------- sources
@@ -162,29 +166,38 @@ def index_stream(n: int, seed: int, start: int = 0) -> tf.data.Dataset:
 
 
 def crop_stream(
-    crops: FaceCrops,
-    batch_size: int,
-    seed: int,
-    start_step: int,
-    finish: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+    crops: FaceCrops, batch_size: int, seed: int, start_step: int, cfg: AugmentConfig, size: int, stream: int
 ) -> tf.data.Dataset:
-    """Batches of `crops` in a seeded order, each passed through `finish(batch_uint8, batch_seed)`."""
+    """Batches of `crops` in a seeded order, augmented as `cfg` says (keyed by `seed`, the step and
+    `stream`), as float32 `[B, size, size, 3]` in [-1, 1]."""
     if batch_size <= 0:
         raise ValueError(f"global_batch_size must be > 0, got {batch_size}")
-    load = crops.load_fn()
     base = tf.constant([seed, 1], tf.int64)
-    batches = (
-        index_stream(len(crops), seed, start_step * batch_size)
-        .map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch_size, drop_remainder=True)
-    )
+    resample = aug.resamples(cfg)
+    max_side = int(aug.MAX_WARP_RATIO * size) if resample else size
+    batches = crops.batches(index_stream(len(crops), seed, start_step * batch_size), batch_size, max_side)
     steps = tf.data.Dataset.counter(start_step, dtype=tf.int64)
+
+    def finish(batch, step):
+        fold = tf.random.experimental.stateless_fold_in
+        params = aug.draw(fold(fold(base, step), stream), batch_size, cfg)
+        return aug.finish_op(crops.pick, list(batch), params, batch_size, size, resample)
+
     return (
         tf.data.Dataset.zip(batches, steps)
-        .map(lambda x, step: finish(x, tf.random.experimental.stateless_fold_in(base, step)),
-             num_parallel_calls=tf.data.AUTOTUNE)
+        .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(_options())
     )
+
+
+def _options() -> tf.data.Options:
+    options = tf.data.Options()
+    options.deterministic = True
+    # Parallelism comes from parallel map calls; ops inside them using more threads would oversubscribe.
+    options.threading.max_intra_op_parallelism = 1
+    options.experimental_optimization.map_parallelization = True
+    return options
 
 
 def build_hr_dataset(
@@ -204,14 +217,9 @@ def build_hr_dataset(
         DataError: a source is missing or empty, before any batch is made.
     """
     crops = hr_crops(cfg, "train")
-    size, acfg = cfg.model.hr_size, cfg.data.augment
     log.info("high-resolution faces: %d (%d skipped)", len(crops), len(crops.skipped))
-
-    def finish(x, batch_seed):
-        stream_seed = tf.random.experimental.stateless_fold_in(batch_seed, _HR_STREAM)
-        return aug.augment_batch(x, stream_seed, acfg, size) if augment else aug.to_unit_range(x, size)
-
-    return crop_stream(crops, global_batch_size, seed, start_step, finish)
+    acfg = cfg.data.augment if augment else _NO_AUGMENT
+    return crop_stream(crops, global_batch_size, seed, start_step, acfg, cfg.model.hr_size, _HR_STREAM)
 
 
 def build_lr_dataset(
@@ -220,15 +228,10 @@ def build_lr_dataset(
     """Real low-resolution faces: float32 `[B, lr, lr, 3]` in [-1, 1], forever (random flips if
     `augment` and `data.augment.flip`; other augmentations would change the degradation being learned)."""
     crops = lr_crops(cfg, "train")
-    size, flip = cfg.model.lr_size, augment and cfg.data.augment.flip
     log.info("real low-resolution faces: %d (%d skipped)", len(crops), len(crops.skipped))
-
-    def finish(x, batch_seed):
-        x = aug.to_unit_range(x, size)
-        return aug.random_flip(x, tf.random.experimental.stateless_fold_in(batch_seed, _LR_STREAM)) if flip else x
-
+    acfg = dataclasses.replace(_NO_AUGMENT, flip=augment and cfg.data.augment.flip)
     # A different seed keeps the LR order independent of the HR order.
-    return crop_stream(crops, global_batch_size, seed + 7919, start_step, finish)
+    return crop_stream(crops, global_batch_size, seed + 7919, start_step, acfg, cfg.model.lr_size, _LR_STREAM)
 
 
 def build_unpaired_dataset(
