@@ -7,9 +7,12 @@ Generates a folder of 178x218 JPEGs (CelebA's aligned size), then times, in the 
 - `decode + crop only`: read -> decode_and_crop_jpeg, batch (the floor: JPEG decoding);
 - `tfsr, no augmentation`: `build_hr_dataset(..., augment=False)` (decode, crop, area resize, [-1, 1]);
 - `tfsr, full augmentation`: `build_hr_dataset(...)`: + flip, scale, rotation (one affine warp per
-  batch) and colour jitter (brightness, contrast, saturation, hue).
+  image, straight from the decoded crop) and colour jitter (brightness, contrast, saturation, hue).
 
-Each row is the median of `--repeats` timed runs of `--batches` batches after a warm-up.
+The rows are timed in turn, `--repeats` rounds of `--batches` batches each after a warm-up, so a change
+in the machine's load hits every row alike; each cell is the median over the rounds. Besides images/s
+(wall clock), the process CPU time per image is printed: it hardly depends on what else the machine
+runs, and `cores / CPU time` bounds the rate on an idle machine.
 
 Usage:
     python benchmarks/data_pipeline.py [--images 2000] [--batch 64] [--batches 40] [--repeats 3]
@@ -74,17 +77,13 @@ def decode_only(files: list[str], batch: int, crop: int) -> tf.data.Dataset:
     return _per_image(files, load, batch)
 
 
-def images_per_second(ds: tf.data.Dataset, batch: int, batches: int, repeats: int) -> float:
-    it = iter(ds)
-    for _ in range(5):  # warm-up: autotuning, the first shuffle, thread start-up
+def time_batches(it, batch: int, batches: int) -> tuple[float, float]:
+    """(images/s, CPU ms per image) over the next `batches` batches of `it`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(batches):
         next(it)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(batches):
-            next(it)
-        rates.append(batch * batches / (time.perf_counter() - start))
-    return statistics.median(rates)
+    n = batch * batches
+    return n / (time.perf_counter() - wall), (time.process_time() - cpu) * 1e3 / n
 
 
 def main() -> None:
@@ -112,14 +111,23 @@ def main() -> None:
             ("tfsr, no augmentation", hr_plain),
             ("tfsr, full augmentation (flip, scale, rotation, colour)", build_hr_dataset(cfg, args.batch, seed=0)),
         ]
-        results = [(name, images_per_second(ds, args.batch, args.batches, args.repeats)) for name, ds in rows]
+        iterators = [iter(ds) for _, ds in rows]
+        for it in iterators:
+            for _ in range(5):  # warm-up: autotuning, the first shuffle, thread start-up
+                next(it)
+        load_before = os.getloadavg()[0]
+        timings = [[time_batches(it, args.batch, args.batches) for it in iterators] for _ in range(args.repeats)]
+        load_after = os.getloadavg()[0]
     print(f"\n{args.images} generated 178x218 JPEGs, batch {args.batch}, {os.cpu_count()} CPUs, "
-          f"median of {args.repeats} x {args.batches} batches")
+          f"median of {args.repeats} interleaved rounds of {args.batches} batches; "
+          f"load average {load_before:.1f} -> {load_after:.1f}")
     print(f"source scan + validation before the first batch: {setup:.2f} s ({args.images / setup:,.0f} files/s)\n")
-    print(f"| {'pipeline':<62} | {'images/s':>9} |")
-    print(f"|{'-' * 64}|{'-' * 11}|")
-    for name, rate in results:
-        print(f"| {name:<62} | {rate:>9,.0f} |")
+    print(f"| {'pipeline':<62} | {'images/s':>9} | {'CPU ms/image':>12} |")
+    print(f"|{'-' * 64}|{'-' * 11}|{'-' * 14}|")
+    for k, (name, _) in enumerate(rows):
+        rate = statistics.median(t[k][0] for t in timings)
+        cpu = statistics.median(t[k][1] for t in timings)
+        print(f"| {name:<62} | {rate:>9,.0f} | {cpu:>12.3f} |")
 
 
 if __name__ == "__main__":
