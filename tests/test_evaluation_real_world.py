@@ -51,6 +51,23 @@ def test_bad_settings_fail_in_one_line(capsys):
     assert "unknown 'nope'" in capsys.readouterr().err
 
 
+def test_settings_follow_quick_and_overrides():
+    import argparse
+
+    from tfsr.commands import benchmark
+
+    parser = argparse.ArgumentParser()
+    benchmark.add_arguments(parser)
+    args = parser.parse_args(["real-world", "--quick", "--set", "learning_rate=1e-3", "--set", "low_to_high_steps=7",
+                              "--degradation", "blur_bilinear"])
+    settings = benchmark.settings_from_args(args)
+    assert settings.learning_rate == 1e-3 and settings.low_to_high_steps == 7
+    assert settings.degradation == "blur_bilinear" and settings.max_images == QUICK.max_images
+    cfg = real_world._config(settings, "x", {"demo": True}, {"stage": "high_to_low", "steps": 7})
+    assert cfg.training.g_optimizer.learning_rate == 1e-3 and cfg.training.ema_decay == settings.ema_decay
+    assert cfg.data.augment.rotation == 0 and cfg.data.augment.flip
+
+
 def test_quick_benchmark_trains_every_method_and_prints_the_table(tmp_path, capsys):
     out = tmp_path / "results.json"
     assert main(["benchmark", "real-world", "--quick", "--work-dir", str(tmp_path / "work"), "--output", str(out)]) == 0

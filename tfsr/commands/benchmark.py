@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 BENCHMARKS = ("real-world",)
+_ARTICLES = {str: "a string", int: "an integer", float: "a number"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace):
     """The benchmark's settings: defaults (or --quick), then --degradation and --set."""
-    import yaml
-
     from tfsr.errors import ConfigError
     from tfsr.evaluation.real_world import DEFAULT, QUICK
 
@@ -50,11 +49,12 @@ def settings_from_args(args: argparse.Namespace):
         if not sep or key not in fields or key == "model":
             known = ", ".join(k for k in fields if k != "model")
             raise ConfigError(f"--set {item}: expected KEY=VALUE with KEY one of {known}")
-        value = yaml.safe_load(text)
-        expected = str if key == "degradation" else int
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ConfigError(f"--set {item}: {key} must be {'a string' if expected is str else 'an integer'}")
-        if expected is int and value < (0 if key in ("patches_per_photo", "seed") else 1):
+        expected = {"degradation": str, "learning_rate": float, "ema_decay": float}.get(key, int)
+        try:
+            value = expected(text.strip())
+        except ValueError:
+            raise ConfigError(f"--set {item}: {key} must be {_ARTICLES[expected]}") from None
+        if expected is not str and value < (0 if key in ("patches_per_photo", "seed", "ema_decay") else 1e-12):
             raise ConfigError(f"--set {item}: {key} is out of range")
         changes[key] = value
     if args.degradation:
