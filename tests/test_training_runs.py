@@ -19,7 +19,7 @@ import yaml
 
 from tfsr.config import Config, config_from_dict
 from tfsr.models import build_high_to_low, build_low_to_high, load_generator
-from tfsr.training.callbacks import truncate_steps
+from tfsr.training.callbacks import truncate_after
 from tfsr.errors import ConfigError
 from tfsr.training.rundir import config_differences, open_run
 from tfsr.training.runner import epoch_plan, run_training
@@ -99,6 +99,8 @@ def test_run_leaves_checkpoints_logs_samples_and_generators(straight):
     assert [int(r["step"]) for r in rows] == list(range(1, STEPS + 1))
     assert {"d_loss", "g_loss", "g_pixel", "g_gan", "d_real", "d_fake"} <= set(rows[0])
     assert all(np.isfinite(float(r["g_loss"])) for r in rows)
+    with open(straight / "logs" / "epochs.csv") as f:
+        assert [(int(r["epoch"]), int(r["step"])) for r in csv.DictReader(f)] == [(1, 2), (2, 4), (3, 5)]
     assert "step 0 of 5" in (straight / "logs" / "train.log").read_text()
     # One grid per epoch (3 epochs: 2 + 2 + 1 steps).
     assert sorted(p.name for p in (straight / "samples").iterdir()) == [f"epoch_000{i}.png" for i in (1, 2, 3)]
@@ -156,16 +158,20 @@ def test_killed_run_resumes_exactly_from_its_last_checkpoint(straight, tmp_path)
     run_training(tiny_config(), run, verbose=0)
     assert sorted((run / "checkpoints").iterdir()) == checkpoints
     assert_same_state(run, straight)
-    # The per-step log has each step once, even those logged after the last checkpoint before the kill.
-    with open(run / "logs" / "steps.csv") as f:
-        assert [int(r["step"]) for r in csv.DictReader(f)] == list(range(1, STEPS + 1))
+    # The logs have each step once, even those logged after the last checkpoint before the kill; the metrics of
+    # the steps after the resume are those of the straight run.
+    for name in ("steps.csv", "epochs.csv"):
+        with open(run / "logs" / name) as f, open(straight / "logs" / name) as g:
+            resumed, reference = list(csv.DictReader(f)), list(csv.DictReader(g))
+        assert [r["step"] for r in resumed] == [r["step"] for r in reference]
+    assert resumed[-1] == reference[-1]  # the last epoch ran entirely after the resume
 
 
-def test_truncate_steps_drops_rows_after_the_checkpoint(tmp_path):
-    path = tmp_path / "steps.csv"
-    path.write_text("step,g_loss\n1,0.5\n2,0.4\n3,0.3\n")
-    truncate_steps(path, 2)
-    assert path.read_text().splitlines() == ["step,g_loss", "1,0.5", "2,0.4"]
+def test_truncate_after_drops_rows_after_the_checkpoint(tmp_path):
+    path = tmp_path / "epochs.csv"
+    path.write_text("epoch,step,g_loss\n1,2,0.5\n2,4,0.4\n3,5,0.3\n")
+    truncate_after(path, 4)
+    assert path.read_text().splitlines() == ["epoch,step,g_loss", "1,2,0.5", "2,4,0.4"]
 
 
 def test_three_stages_chain(straight, tmp_path):

@@ -6,7 +6,7 @@ so files written after a resume carry the same numbers an uninterrupted run woul
 raises before anything is saved), then the savers.
 
 Example:
-    >>> callbacks = [MetricsLog(csv_path, writer), StopOnNonFinite(lambda: manager.latest_checkpoint),
+    >>> callbacks = [MetricsLog(run.logs, writer), StopOnNonFinite(lambda: manager.latest_checkpoint),
     ...              PeriodicCheckpoint(manager, every=1000), GeneratorSaver(run, gan.generators)]
     >>> gan.fit(ds, steps_per_epoch=50, epochs=4, callbacks=callbacks)  # doctest: +SKIP
 """
@@ -96,67 +96,66 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self.save()
 
 
+def append_row(path: Path, row: dict[str, Any]) -> None:
+    """Appends `row` to a CSV file, under the header already there (or a new one from the row's keys).
+
+    The file is closed after every row, so a killed run loses nothing written before.
+    """
+    columns = list(row)
+    if path.is_file() and path.stat().st_size:
+        with open(path, newline="") as f:
+            columns = next(csv.reader(f))
+    else:
+        path.write_text(",".join(columns) + "\n")
+    with open(path, "a", newline="") as f:
+        csv.writer(f).writerow([row.get(c, "") for c in columns])
+
+
+def truncate_after(path: Path, step: int) -> None:
+    """Drops the rows of a CSV log whose `step` is past `step` (written by a run killed after its last
+    checkpoint, and about to be written again by the resumed run)."""
+    if not path.is_file():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    at = rows[0].index("step")
+    kept = rows[:1] + [r for r in rows[1:] if r and int(r[at]) <= step]
+    if len(kept) != len(rows):
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
+
+
 class MetricsLog(keras.callbacks.Callback):
-    """Writes every step's metrics (as the progress bar shows them) to a CSV file and TensorBoard, and
-    each epoch's to the text log.
+    """Writes the metrics (as the progress bar shows them: means since the epoch began) of every step to
+    `steps.csv` and TensorBoard, and of every epoch to `epochs.csv` and the text log.
 
     Args:
-        csv_path: the per-step CSV (appended to; a resumed run first drops rows past its checkpoint with
-            `truncate_steps`).
+        folder: where the CSV files go (a resumed run first drops rows past its checkpoint: `truncate_after`).
         writer: TensorBoard summary writer, or None.
     """
 
-    def __init__(self, csv_path: Path, writer: tf.summary.SummaryWriter | None) -> None:
+    def __init__(self, folder: Path, writer: tf.summary.SummaryWriter | None) -> None:
         super().__init__()
-        self.csv_path = csv_path
+        self.folder = folder
         self.writer = writer
-        self._file: Any = None
-        self._csv: Any = None
-        self._columns: list[str] = []
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        if self.csv_path.is_file() and self.csv_path.stat().st_size:
-            with open(self.csv_path, newline="") as f:
-                self._columns = next(csv.reader(f))
-        self._file = open(self.csv_path, "a", newline="")
-        self._csv = csv.writer(self._file)
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         values = _scalars(logs)
         step = current_step(self.model)
-        if not self._columns:
-            self._columns = ["step", *sorted(values)]
-            self._csv.writerow(self._columns)
-        self._csv.writerow([step, *(values.get(c, "") for c in self._columns[1:])])
-        # A killed run loses at most this row.
-        self._file.flush()
+        append_row(self.folder / "steps.csv", {"step": step, **dict(sorted(values.items()))})
         if self.writer is not None:
             with self.writer.as_default(step=step):
                 for name, value in values.items():
                     tf.summary.scalar(name, value)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        values = ", ".join(f"{k}={v:.4g}" for k, v in _scalars(logs).items())
-        log.debug("epoch %d done at step %d: %s", epoch + 1, current_step(self.model), values)
+        values, step = dict(sorted(_scalars(logs).items())), current_step(self.model)
+        append_row(self.folder / "epochs.csv", {"epoch": epoch + 1, "step": step, **values})
+        log.debug("epoch %d done at step %d: %s", epoch + 1, step, ", ".join(f"{k}={v:.4g}" for k, v in values.items()))
         if self.writer is not None:
             self.writer.flush()
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def truncate_steps(csv_path: Path, step: int) -> None:
-    """Drops the rows of a per-step CSV after `step` (written by a run killed after its last checkpoint)."""
-    if not csv_path.is_file():
-        return
-    with open(csv_path, newline="") as f:
-        rows = list(csv.reader(f))
-    kept = rows[:1] + [r for r in rows[1:] if r and int(r[0]) <= step]
-    if len(kept) != len(rows):
-        with open(csv_path, "w", newline="") as f:
-            csv.writer(f).writerows(kept)
 
 
 class SampleGrids(keras.callbacks.Callback):

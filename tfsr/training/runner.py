@@ -194,7 +194,8 @@ def run_training(
         if latest:
             _restore(checkpoint, latest)
         step = cb.current_step(gan)
-        cb.truncate_steps(run.logs / "steps.csv", step)
+        for log_file in ("steps.csv", "epochs.csv"):
+            cb.truncate_after(run.logs / log_file, step)
         log.info(
             "%s %s (stage %s) at step %d of %d on %d replica(s)",
             "resuming" if latest else "starting", run.root, t.stage, step, t.steps, strategy.num_replicas_in_sync,
@@ -209,8 +210,7 @@ def run_training(
 
         writer = _tensorboard_writer(run)
         callbacks = [
-            cb.MetricsLog(run.logs / "steps.csv", writer),
-            keras.callbacks.CSVLogger(str(run.logs / "epochs.csv"), append=True),
+            cb.MetricsLog(run.logs, writer),
             cb.StopOnNonFinite(
                 lambda: f"{manager.latest_checkpoint} is kept" if manager.latest_checkpoint else "no checkpoint yet"
             ),
