@@ -13,6 +13,8 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # Keeps the examples of the module docstring (the command's description) one per line.
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("config", help="experiment YAML file (see configs/)")
     parser.add_argument(
         "--set",
