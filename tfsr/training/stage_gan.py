@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import keras
 import tensorflow as tf
 
+from tfsr.training.distribute import MultiWorkerFitFixes, fit_logs
 from tfsr.training.ema import ExponentialMovingAverage
 from tfsr.training.losses import discriminator_hinge_loss, generator_hinge_loss, pixel_loss
 
@@ -65,7 +66,7 @@ def critic_slice(x: tf.Tensor, index: int, n_critic: int) -> tf.Tensor:
     return x[index::n_critic]
 
 
-class StageGAN(keras.Model):
+class StageGAN(MultiWorkerFitFixes, keras.Model):
     """Base of the stage models: trained by plain `fit`, under any `tf.distribute` strategy.
 
     Subclasses set the networks as attributes, pass the trained ones to `__init__`, and implement
@@ -138,7 +139,7 @@ class StageGAN(keras.Model):
 
     @property
     def step(self) -> tf.Variable:
-        """Generator updates done (an int64 variable; `int(gan.step)` reads it)."""
+        """Generator updates done: an int64 variable (mirrored under a strategy; `int(gan.step.numpy())` reads it)."""
         return self._step
 
     @property
@@ -243,4 +244,4 @@ class StageGAN(keras.Model):
         values = {"d_loss": d_loss, "g_loss": g_loss, "g_pixel": g_pixel, "g_gan": g_gan, "d_real": d_real, "d_fake": d_fake}
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return fit_logs({name: tracker.result() for name, tracker in self.trackers.items()})
