@@ -19,7 +19,7 @@ import pytest
 HERE = Path(__file__).resolve()
 REPO = HERE.parent.parent
 # One step, compared to 1e-6: from the second step on, the hinge loss's kinks (with 2 samples per slice, a score
-# crossing one at the rounding level changes a gradient by half) grow rounding into ~4e-5 after 2 steps.
+# crossing one at the rounding level changes a gradient by half) grow rounding into ~1e-5 within 3 steps.
 STEPS = 1
 TIMEOUT_S = 300
 
