@@ -231,8 +231,8 @@ class TrainingConfig:
     high_to_low_run: str | None = None
     low_to_high_run: str | None = None
     steps: int = 570_000
-    steps_per_epoch: int = 2_857
-    batch_size: int = 320
+    steps_per_epoch: int = 2_286
+    batch_size: int = 80
     n_critic: int = 5
     alpha: float = 1.0
     beta: float = 0.05
