@@ -18,7 +18,7 @@ import pytest
 
 HERE = Path(__file__).resolve()
 REPO = HERE.parent.parent
-# One step, compared to 1e-6: from the second step on, the hinge loss's kinks (with 2 samples per slice, a score
+# One step, compared to 1e-5: from the second step on, the hinge loss's kinks (with 2 samples per slice, a score
 # crossing one at the rounding level changes a gradient by half) grow rounding into ~1e-5 within 3 steps.
 STEPS = 1
 TIMEOUT_S = 300
@@ -34,9 +34,8 @@ TINY = {
     "training": {
         "stage": "high_to_low", "batch_size": 8, "n_critic": 2, "steps": STEPS, "steps_per_epoch": STEPS,
         "g_optimizer": {"epsilon": 1e-3}, "d_optimizer": {"epsilon": 1e-3},
-        # beta = 0: with the GAN term, the generator's gradient differs by a few % between 1 and 2 replicas
-        # (an open issue, docs/training_core.md); everything else agrees to rounding.
-        "beta": 0.0,
+        # The paper's beta: the GAN term's path (generated faces through the discriminator) must agree too.
+        "beta": 0.05,
     },
 }
 
@@ -76,7 +75,8 @@ def test_two_replicas_train_like_one_device(tmp_path):
     worst = max(float(np.max(np.abs(data[f"one:{n}"] - data[f"mirrored:{n}"]))) for n in names)
     moved = max(float(np.max(np.abs(data[f"one:{n}"] - data[f"init:{n}"]))) for n in names if f"init:{n}" in data)
     assert moved > 1e-4  # the networks did train...
-    assert worst < 1e-6, f"2 replicas drifted from one device by {worst}"  # ...identically on both setups
+    # ...identically on both setups: rounding (~1e-6), where a mis-ordered read of the discriminators gave 4e-4.
+    assert worst < 1e-5, f"2 replicas drifted from one device by {worst}"
 
 
 def test_two_worker_processes_stay_identical(tmp_path):

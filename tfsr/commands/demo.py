@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tfsr.commands import add_overrides
 from tfsr.config import load_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -32,14 +33,7 @@ QUALITY_FLOOR_DB = 35.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     parser.add_argument("--configs", default=str(CONFIGS), help="folder holding demo_stage{1,2,3}.yaml")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a value in every stage's config, e.g. --set training.steps=20",
-    )
+    add_overrides(parser, "training.steps=20 (every stage)")
     parser.add_argument("--formats", default=None, help="TFLite formats to export (default: the config's)")
 
 

@@ -6,7 +6,7 @@ Examples:
         --inception-weights inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5
 
 Writes OUTPUT/eval.json and OUTPUT/eval.md (default OUTPUT: RUN/eval for a run directory, MODEL_eval
-beside a model file). The FID protocol is documented in tfsr/evaluation/fid.py and docs/evaluation.md.
+beside a model file). The FID protocol is documented in tfsr/evaluation/fid.py and the README (Evaluation).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from tfsr.commands import add_overrides
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="training run directory or .keras file of a Low-to-High generator")
@@ -20,10 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", help="YAML config whose export section is used (default: the run's config.yaml, else defaults)"
     )
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="config override, e.g. export.batch_size=4 (repeatable)",
-    )
+    add_overrides(parser, "export.batch_size=4")
     parser.add_argument("--lr-dir", help="folder of real low-resolution face crops to calibrate int8 (default: demo set)")
     parser.add_argument("--name", help="file-name stem (default: the run directory's name or the file's stem)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the report path")

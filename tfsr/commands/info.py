@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from tfsr.commands import add_overrides
 from tfsr.config import Config, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", help="YAML config (default: the paper's settings)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set model.variant=official")
+    add_overrides(parser, "model.variant=official")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table (as in the README)")
     parser.add_argument("--summary", action="store_true", help="also print each network's Keras summary")
 

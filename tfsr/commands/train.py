@@ -11,19 +11,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tfsr.commands import add_overrides
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Keeps the examples of the module docstring (the command's description) one per line.
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("config", help="experiment YAML file (see configs/)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value by its dotted key, e.g. training.steps=1000 (repeatable)",
-    )
+    add_overrides(parser)
     parser.add_argument(
         "--run-dir",
         type=Path,

@@ -3,17 +3,17 @@
 A stage (`DegradationGAN`, `SuperResolutionGAN`, `JointFineTune`) only says how one batch becomes generated
 images: its `generate(data)` returns one `Branch` per generator/discriminator pair. `StageGAN.train_step` then
 
-1. runs the trained generators once on the whole (per-replica) batch, recording gradients;
+1. runs the trained generators once on the whole (per-replica) batch, recording gradients, and scores the
+   generated images with the discriminators called with `training=False` (spectral norm's `u` only advances
+   in their own updates): the generator loss `alpha * pixel + beta * GAN`;
 2. makes `n_critic` discriminator updates, update `i` on the strided slice `[i::n_critic]` of the real and
    (gradient-stopped) generated images, so that one device and N replicas put the same samples in each slice
    when the batch divides by `n_critic * N`;
-3. makes one generator update on the whole batch: `alpha * pixel + beta * GAN`, the GAN term scored by the
-   *updated* discriminators called with `training=False` (spectral norm's `u` only advances in their own
-   updates).
+3. makes the generator update with the gradient of step 1.
 
-The generated images of step 1 serve both the discriminator updates and the generator update; the generators
-are not changed in between, so this equals a fresh forward pass with the same noise (BatchNorm included: its
-statistics are those of the whole batch) and saves one generator forward per step.
+Over a run this is the alternation of Miyato et al.'s SN-GAN (a generator update, then `n_critic` discriminator
+updates): each generator update is scored by the discriminators that the previous step's updates left. The
+generated images of step 1 serve both updates, which saves one generator forward per step.
 
 Every loss is divided by the number of replicas inside its GradientTape: the optimizers sum gradients over
 replicas, so the update equals that of one device on the global batch.
@@ -223,17 +223,23 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         replicas = self._replicas()
         g_variables = self.generator_variables
-        # Only the generators' variables are watched: the discriminator updates run inside this tape and
-        # must not be recorded by it.
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch([v.value for v in g_variables])
             branches = self.generate(data)
-            d_stats = [self._critic_update(branches, i) for i in range(self.n_critic)]
             g_pixel = tf.add_n([pixel_loss(b.fake, b.target) for b in branches])
+            # The generator is scored by the discriminators as they stand before this step's updates (the
+            # schedule of Miyato et al.'s SN-GAN: one generator update, then n_critic discriminator updates).
+            # Scoring after them would read variables just written in the same step, and under
+            # MirroredStrategy such a read is not ordered after the write on every replica: measured, the
+            # generator's gradient then differed by 1-5% between one device and 2 replicas.
             g_gan = tf.add_n([generator_hinge_loss(b.discriminator(b.fake, training=False)) for b in branches])
             # beta = 0 drops the GAN term from the graph: no gradient (not even 0 * NaN) comes from it.
             g_loss = self.alpha * g_pixel + self.beta * g_gan if self.beta else self.alpha * g_pixel
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
+        # The control dependency makes the discriminator updates (their reads and writes) wait for the score
+        # above on every replica, so it always sees the discriminators before their updates.
+        with tf.control_dependencies([g_gan]):
+            d_stats = [self._critic_update(branches, i) for i in range(self.n_critic)]
         grads = tape.gradient(scaled, [v.value for v in g_variables])
         self.g_optimizer.apply_gradients(zip(grads, g_variables))
         for average in self.emas.values():
