@@ -63,12 +63,13 @@ def test_degradation_gan_schedule_ema_and_exact_resume(tmp_path):
     assert all(np.isfinite(v[0]) for v in history.values())
     # n_critic discriminator updates, then one generator update, per step.
     assert int(gan.step) == 1 and int(gan.g_optimizer.iterations) == 1 and int(gan.d_optimizer.iterations) == 2
-    # The average moved half way (decay 0.5) from the initial weights to the updated ones, BN statistics included.
+    # The first update's decay is the warm-up's min(0.5, 1/10) = 0.1: the average moved 90% of the way from the
+    # initial weights to the updated ones, BN statistics included.
     after = weights([h2l])
     ema = [a.numpy() for a in gan.emas["high_to_low"].averages]
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))
     for a, b, e in zip(before, after, ema):
-        np.testing.assert_allclose(e, 0.5 * a + 0.5 * b, atol=1e-6)
+        np.testing.assert_allclose(e, 0.1 * a + 0.9 * b, atol=1e-6)
     averaged = gan.generators(ema=True)["high_to_low"]
     for w, e in zip(averaged.weights, ema):
         np.testing.assert_array_equal(w.numpy(), e)
@@ -184,3 +185,25 @@ def test_fixed_degradations_and_pixel_targets():
     gan = build(make_cfg(stage="low_to_high", degradation="bilinear"))
     np.testing.assert_array_equal(gan.degrade(hr), degrade.bilinear(hr))
     np.testing.assert_allclose(average_downsample(hr)[0, 0, 0], hr[0, :4, :4].numpy().mean(axis=(0, 1)), atol=1e-6)
+
+
+def test_ema_warms_up_then_keeps_its_decay():
+    import keras
+
+    from tfsr.training.ema import ExponentialMovingAverage
+
+    dense = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    ema = ExponentialMovingAverage(dense, decay=0.9)
+    decays = []
+    for _ in range(100):
+        decays.append(float(ema.current_decay()))
+        dense.layers[0].kernel.assign(dense.layers[0].kernel + 1.0)
+        ema.update()
+    # (1 + n) / (10 + n) until it passes the configured decay, then the decay itself.
+    np.testing.assert_allclose(decays[:3], [1 / 10, 2 / 11, 3 / 12], rtol=1e-6)
+    assert decays[-1] == pytest.approx(0.9)
+    # After the warm-up, a constant target is approached at the configured rate: 0.9**100 of the gap is left.
+    dense.layers[0].kernel.assign(np.full((2, 1), 5.0, "float32"))
+    for _ in range(100):
+        ema.update()
+    np.testing.assert_allclose(ema.averages[0].numpy(), 5.0, atol=0.01)
