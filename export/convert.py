@@ -18,6 +18,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -112,4 +116,25 @@ def convert_saved_model(
         if int8_io:
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    with _quiet_converter():
+        return bytes(converter.convert())
+
+
+@contextlib.contextmanager
+def _quiet_converter() -> Iterator[None]:
+    """Sends what the converter's C++ code writes to stderr (dozens of INFO lines per file, which ignore
+    TF_CPP_MIN_LOG_LEVEL) to a temporary file, and shows it only when the conversion fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
