@@ -45,7 +45,11 @@ TOLERANCES: dict[str, Tolerance] = {
 
 
 def psnr(reference: np.ndarray, test: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB of images in [-1, 1] (peak-to-peak 2), over the whole batch."""
+    """Peak signal-to-noise ratio in dB of images in [-1, 1] (peak-to-peak 2), over the whole batch.
+
+    Not `tfsr.evaluation.metrics.psnr`: that one scores saved 8-bit pictures (it quantises first), which would
+    call an fp32 file and a 1e-3 drift equally perfect; here the float outputs themselves are compared.
+    """
     mse = float(np.mean((np.asarray(reference, np.float64) - np.asarray(test, np.float64)) ** 2))
     return float("inf") if mse == 0 else float(10 * np.log10(4.0 / mse))
 
