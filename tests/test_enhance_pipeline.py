@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfsr.enhance import facecrop
+from tfsr.enhance import colour, facecrop
 from tfsr.enhance.colour import keep_colour
 from tfsr.enhance.enhancer import Enhancer
 from tfsr.models.low_to_high import LowToHighGenerator
@@ -183,6 +183,14 @@ def test_keep_colour_lowpass_matches_a_gradient_not_only_the_mean() -> None:
     with pytest.raises(ValueError, match="colour mode"):
         keep_colour(high, low, "vivid")
 
+
+
+@pytest.mark.parametrize("faces", [1, 4])
+def test_keep_colours_channel_means_are_numpys_bit_for_bit(faces: int) -> None:
+    # float64 values of mixed magnitudes, so that the sums' rounding depends on the order of the additions.
+    rng = np.random.default_rng(faces)
+    batch = rng.uniform(-1, 1, (faces, 64, 64, 3)) * 10.0 ** rng.integers(-8, 8, (faces, 64, 64, 3))
+    np.testing.assert_array_equal(colour._channel_means(batch), batch.mean(axis=(1, 2)))
 
 def test_a_big_photo_costs_one_copy_of_itself() -> None:
     # 6000x8000 RGB is 144 MB; enhancing it must not allocate whole-picture floats or one copy per face.

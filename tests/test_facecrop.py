@@ -59,6 +59,30 @@ def test_crop_square_replicates_the_edges() -> None:
     assert fc.crop_square(image, 0, 0, 2).dtype == np.uint8
 
 
+
+@pytest.mark.parametrize(("x0", "y0", "side"), [(3, 2, 5), (-2, 4, 7), (6, -3, 9), (-4, -4, 20), (30, 30, 3)])
+@pytest.mark.parametrize("channels", [3, 4])
+def test_crop_square_is_the_clipped_index_definition_and_a_new_array(x0, y0, side, channels) -> None:
+    image = np.random.default_rng(7).integers(0, 256, (10, 12, channels), dtype=np.uint8)
+    rows = np.clip(np.arange(y0, y0 + side), 0, 9)
+    cols = np.clip(np.arange(x0, x0 + side), 0, 11)
+    crop = fc.crop_square(image, x0, y0, side)
+    np.testing.assert_array_equal(crop, image[rows[:, None], cols[None, :]])
+    assert not np.may_share_memory(crop, image)
+    # face_input reads the square without copying it, and gets the same pixels.
+    np.testing.assert_array_equal(
+        fc.face_input(image, x0, y0, side), fc.area_resize(fc.rgba_to_rgb_float(crop), 16, 16)
+    )
+
+
+def test_weights_are_computed_once_per_size_and_shared_read_only() -> None:
+    for weights in (fc.area_weights, fc.bilinear_weights):
+        first = weights(37, 16)
+        assert weights(37, 16) is first and not first.flags.writeable
+        with pytest.raises(ValueError):
+            first[0, 0] = 1.0
+        np.testing.assert_allclose(first.sum(axis=1), 1.0, atol=1e-12)
+
 def test_area_resize_integer_ratio_is_the_block_mean() -> None:
     img = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
     out = fc.area_resize(img, 2, 2)[..., 0]
@@ -156,6 +180,34 @@ def test_paste_blends_and_rounds_half_up() -> None:
     out = fc.paste(image, float_face, 0, 0, np.full((2, 2), 0.5, np.float32))
     np.testing.assert_array_equal(out, 178)  # 100 + 0.5 * 155 = 177.5 -> 178
 
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_paste_in_place_writes_the_same_pixels_into_the_image_itself(dtype) -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (30, 40, 4), dtype=np.uint8)
+    face = rng.integers(0, 256, (16, 16, 3)).astype(dtype)
+    if dtype != np.uint8:
+        face = (face / 127.5 - 1).astype(dtype)
+    mask = rng.uniform(0, 1, (16, 16))  # float64: rounded to float32 like the copy's
+    for x0, y0 in [(5, 4), (-6, 20), (30, -9), (50, 50)]:
+        expected = fc.paste(image, face, x0, y0, mask)
+        target = image.copy()
+        assert fc.paste(target, face, x0, y0, mask, in_place=True) is target
+        np.testing.assert_array_equal(target, expected)
+
+
+@pytest.mark.parametrize(("side", "feather"), [(1, 0.15), (23, 0.0), (64, 0.15), (100, 0.5), (530, 0.2)])
+def test_paste_face_is_paste_of_the_resized_face_with_the_feather_mask(side, feather) -> None:
+    rng = np.random.default_rng(side)
+    image = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    enhanced = rng.uniform(-1.1, 1.1, (64, 64, 3)).astype(np.float32)
+    for x0, y0 in [(10, 5), (-side // 2, 60)]:
+        expected = fc.paste(image, fc.resize_to_side(enhanced, side), x0, y0, fc.feather_mask(side, feather))
+        np.testing.assert_array_equal(fc.paste_face(image, enhanced, x0, y0, side, feather), expected)
+        target = image.copy()
+        fc.paste_face(target, enhanced, x0, y0, side, feather, in_place=True)
+        np.testing.assert_array_equal(target, expected)
 
 def test_paste_face_keeps_the_faces_mean_colour() -> None:
     image = np.zeros((120, 100, 3), np.uint8)

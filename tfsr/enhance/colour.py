@@ -44,6 +44,16 @@ def _separable(weights: np.ndarray, batch: np.ndarray) -> np.ndarray:
     return cols.transpose(0, 2, 1, 3)
 
 
+def _channel_means(batch: np.ndarray) -> np.ndarray:
+    """`batch.mean(axis=(1, 2))` of a float64 batch `[N, H, W, C]`, with the same sums in the same order.
+
+    numpy adds the pixels one after the other, with the channels in its innermost loop; with the batch's
+    `N * C` sums there instead (pixels first, a transposed copy), the loop is several times faster.
+    """
+    n, h, w, c = batch.shape
+    return batch.transpose(1, 2, 0, 3).reshape(h * w, n * c).mean(axis=0).reshape(n, c)
+
+
 def keep_colour(high: np.ndarray, low: np.ndarray, mode: str = "lowpass") -> np.ndarray:
     """Shifts super-resolved faces so that their colour matches their inputs'.
 
@@ -64,7 +74,7 @@ def keep_colour(high: np.ndarray, low: np.ndarray, mode: str = "lowpass") -> np.
         side = high.shape[1]
         offsets = _separable(area_weights(low.shape[1], GRID), low) - _separable(area_weights(side, GRID), high)
         out += _separable(bilinear_weights(GRID, side), offsets)
-    out += (low.mean(axis=(1, 2), dtype=np.float64) - out.mean(axis=(1, 2)))[:, None, None, :]
+    out += (_channel_means(low.astype(np.float64)) - _channel_means(out))[:, None, None, :]
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 

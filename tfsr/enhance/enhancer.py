@@ -192,7 +192,7 @@ class Enhancer:
         start = self.timings.add("colour", start)
         out = colour if (in_place or colour is not image) else image.copy()
         for (x0, y0, side), face in zip(squares, high):
-            _paste_region(out, face, x0, y0, side, self.feather)
+            facecrop.paste_face(out, face, x0, y0, side, self.feather, in_place=True)
         if image.ndim == 2:
             # Gray in, gray out: the mean of the three channels (exact where they are equal, outside faces).
             out = ((out.astype(np.uint16).sum(axis=2) + 1) // 3).astype(np.uint8)
@@ -228,21 +228,6 @@ def _one_native_thread() -> contextlib.AbstractContextManager[Any]:
 def _as_colour(image: np.ndarray) -> np.ndarray:
     """A gray `HxW` picture as `HxWx3` (a new array); colour pictures unchanged (the same array)."""
     return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
-
-
-def _paste_region(image: np.ndarray, face: np.ndarray, x0: int, y0: int, side: int, feather: float) -> None:
-    """`facecrop.paste_face` applied to the region of `image` under the square only, in place.
-
-    `paste` clips the square to the picture it is given, so pasting into the clipped region (with the square
-    shifted by the region's origin) gives the same pixels as pasting into the whole picture, without copying
-    the whole picture once per face.
-    """
-    top, left = max(y0, 0), max(x0, 0)
-    bottom, right = min(y0 + side, image.shape[0]), min(x0 + side, image.shape[1])
-    if top >= bottom or left >= right:
-        return
-    region = image[top:bottom, left:right]
-    region[...] = facecrop.paste_face(region, face, x0 - left, y0 - top, side, feather)
 
 
 __all__ = ["DEFAULT_FEATHER", "DEFAULT_MARGIN", "DEFAULT_THRESHOLD", "Enhancer", "Face", "Timings"]

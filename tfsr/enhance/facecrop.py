@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -47,7 +48,9 @@ def rgba_to_rgb_float(rgba: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected an HxWx3 or HxWx4 image, got shape {rgba.shape}")
     if rgba.dtype != np.uint8:
         raise ValueError(f"expected uint8 pixels, got {rgba.dtype}")
-    return rgba[..., :3].astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    out = rgba[..., :3].astype(np.float32)
+    np.divide(out, np.float32(127.5), out=out)
+    return np.subtract(out, np.float32(1.0), out=out)
 
 
 def square_box(
@@ -102,17 +105,33 @@ def crop_square(image: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
     Returns:
         A new `side x side x C` array of the image's dtype.
     """
+    square = _square_pixels(image, x0, y0, side)
+    return square.copy() if np.may_share_memory(square, image) else square
+
+
+def _square_pixels(image: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
+    """`crop_square`'s pixels: a view of `image` when the square lies inside it, else a new array."""
     if image.ndim != 3:
         raise ValueError(f"expected an HxWxC image, got shape {image.shape}")
     if side < 1:
         raise ValueError(f"side must be >= 1, got {side}")
+    if 0 <= y0 and y0 + side <= image.shape[0] and 0 <= x0 and x0 + side <= image.shape[1]:
+        return image[y0 : y0 + side, x0 : x0 + side]
     rows = np.clip(np.arange(y0, y0 + side), 0, image.shape[0] - 1)
     cols = np.clip(np.arange(x0, x0 + side), 0, image.shape[1] - 1)
-    return image[rows[:, None], cols[None, :]]
+    # One gather per axis: several times faster than indexing with a 2-D grid of rows and columns.
+    return image.take(rows, axis=0).take(cols, axis=1)
 
 
+# Faces of a video keep their square's side for frames on end, and the weights' Python loops cost more
+# than applying them (0.1-0.3 ms per face and axis), so weights are computed once per pair of sizes and
+# shared (hence read-only).
+_WEIGHTS_CACHE = 64
+
+
+@functools.lru_cache(maxsize=_WEIGHTS_CACHE)
 def area_weights(n_in: int, n_out: int) -> np.ndarray:
-    """Area-averaging weights from `n_in` samples to `n_out` samples, float64 `n_out x n_in`.
+    """Area-averaging weights from `n_in` samples to `n_out` samples, float64 `n_out x n_in` (read-only).
 
     Output sample `i` covers the input interval `[lo, hi)` with `lo = i * n_in / n_out` and
     `hi = (i + 1) * n_in / n_out` (integer product, then one float64 division). Input pixel `j` covers
@@ -131,11 +150,13 @@ def area_weights(n_in: int, n_out: int) -> np.ndarray:
             overlap = min(hi, j + 1.0) - max(lo, float(j))
             if overlap > 0:
                 weights[i, j] = overlap * n_out / n_in
+    weights.flags.writeable = False
     return weights
 
 
+@functools.lru_cache(maxsize=_WEIGHTS_CACHE)
 def bilinear_weights(n_in: int, n_out: int) -> np.ndarray:
-    """Bilinear weights with half-pixel centres from `n_in` samples to `n_out`, float64 `n_out x n_in`.
+    """Bilinear weights with half-pixel centres, `n_in` samples to `n_out`, float64 `n_out x n_in` (read-only).
 
     Output sample `d` reads the input position `s = (d + 0.5) * n_in / n_out - 0.5` (evaluated as
     `((d + 0.5) * n_in) / n_out - 0.5`), clamped to `[0, n_in - 1]`; with `j = floor(s)`, `f = s - j`, it
@@ -151,6 +172,7 @@ def bilinear_weights(n_in: int, n_out: int) -> np.ndarray:
         f = s - j
         weights[d, j] += 1.0 - f
         weights[d, min(j + 1, n_in - 1)] += f
+    weights.flags.writeable = False
     return weights
 
 
@@ -161,8 +183,21 @@ def _resample(img: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
     # Two plain matrix products (BLAS): einsum's unoptimised loops took ~50 ms per pasted face.
     h, w, c = img.shape
     vertical = rows @ img.astype(np.float64).reshape(h, w * c)
-    across = cols @ vertical.reshape(len(rows), w, c).transpose(1, 0, 2).reshape(w, len(rows) * c)
-    return across.reshape(len(cols), len(rows), c).transpose(1, 0, 2).astype(np.float32)
+    across = cols @ _swap_rows_and_columns(vertical.reshape(len(rows), w, c), np.float64).reshape(w, -1)
+    return _swap_rows_and_columns(across.reshape(len(cols), len(rows), c), np.float32)
+
+
+def _swap_rows_and_columns(img: np.ndarray, dtype: type) -> np.ndarray:
+    """`img.transpose(1, 0, 2).astype(dtype)` as a new C-ordered array.
+
+    Copied one channel at a time: a plain transposed copy runs numpy's innermost loop over the 3 channels
+    and takes twice as long; and `astype` would keep the transposed layout, which makes every later
+    elementwise operation against a C-ordered array (the pasted face against the frame) several times slower.
+    """
+    out = np.empty((img.shape[1], img.shape[0], img.shape[2]), dtype)
+    for channel in range(img.shape[2]):
+        out[:, :, channel] = img[:, :, channel].T
+    return out
 
 
 def area_resize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
@@ -243,6 +278,12 @@ def feather_mask(side: int, feather: float) -> np.ndarray:
     Returns:
         float32 `side x side` in [0, 1].
     """
+    profile = _feather_profile(side, feather)
+    return np.outer(profile, profile).astype(np.float32)
+
+
+def _feather_profile(side: int, feather: float) -> np.ndarray:
+    """`feather_mask`'s float64 profile `p` (the mask is its outer product with itself)."""
     if side < 1:
         raise ValueError(f"side must be >= 1, got {side}")
     if not 0.0 <= feather <= 0.5:
@@ -251,13 +292,13 @@ def feather_mask(side: int, feather: float) -> np.ndarray:
     index = np.arange(side, dtype=np.float64)
     dist = np.minimum(index, side - 1 - index)
     if ramp > 0:
-        profile = 0.5 - 0.5 * np.cos(np.pi * np.minimum(dist / ramp, 1.0))
-    else:
-        profile = np.ones(side, np.float64)
-    return np.outer(profile, profile).astype(np.float32)
+        return 0.5 - 0.5 * np.cos(np.pi * np.minimum(dist / ramp, 1.0))
+    return np.ones(side, np.float64)
 
 
-def paste(image: np.ndarray, face: np.ndarray, x0: int, y0: int, mask: np.ndarray) -> np.ndarray:
+def paste(
+    image: np.ndarray, face: np.ndarray, x0: int, y0: int, mask: np.ndarray, in_place: bool = False
+) -> np.ndarray:
     """Alpha-blend a face square into a copy of the image; the square is clipped to the image.
 
     For each RGB channel of every image pixel under the square, in float32:
@@ -272,29 +313,50 @@ def paste(image: np.ndarray, face: np.ndarray, x0: int, y0: int, mask: np.ndarra
         x0: left column of the square in the image (may be outside).
         y0: top row of the square in the image (may be outside).
         mask: `side x side` float weights in [0, 1] (see `feather_mask`).
+        in_place: write into `image` itself (only the square is touched) instead of a copy.
 
     Returns:
-        A new uint8 image of the same shape.
+        A new uint8 image of the same shape, or `image` itself when `in_place`.
+    """
+    side = face.shape[0]
+    if mask.shape != (side, side):
+        raise ValueError(f"face {face.shape} and mask {mask.shape} must be SxSx3 and SxS")
+    return _blend(image, face, x0, y0, np.asarray(mask, np.float32)[..., None], in_place)
+
+
+def _blend(
+    image: np.ndarray, face: np.ndarray, x0: int, y0: int, weights: np.ndarray, in_place: bool
+) -> np.ndarray:
+    """`paste` with float32 weights `side x side x 1` (the mask) or `side x side x 3` (repeated per channel).
+
+    The float32 operations are `paste`'s, element by element, done in place in one buffer the size of the
+    part of the square inside the image.
     """
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
         raise ValueError(f"expected a uint8 HxWx3 or HxWx4 image, got {image.dtype} {image.shape}")
     side = face.shape[0]
-    if face.shape != (side, side, 3) or mask.shape != (side, side):
-        raise ValueError(f"face {face.shape} and mask {mask.shape} must be SxSx3 and SxS")
-    if face.dtype == np.uint8:
-        face_px = face.astype(np.float32)
-    else:
-        face_px = np.clip((face.astype(np.float32) + np.float32(1.0)) * np.float32(127.5), 0, 255)
-    out = image.copy()
+    if face.shape != (side, side, 3):
+        raise ValueError(f"face {face.shape} must be SxSx3")
+    out = image if in_place else image.copy()
     top, left = max(y0, 0), max(x0, 0)
     bottom, right = min(y0 + side, image.shape[0]), min(x0 + side, image.shape[1])
     if top >= bottom or left >= right:
         return out
     inner = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
-    base = image[top:bottom, left:right, :3].astype(np.float32)
-    weight = mask.astype(np.float32)[inner][..., None]
-    blended = base + weight * (face_px[inner] - base)
-    out[top:bottom, left:right, :3] = np.clip(np.floor(blended + np.float32(0.5)), 0, 255).astype(np.uint8)
+    target = out[top:bottom, left:right, :3]
+    base = target.astype(np.float32, order="C")
+    blended = face[inner].astype(np.float32, order="C")
+    if face.dtype != np.uint8:
+        blended += np.float32(1.0)
+        blended *= np.float32(127.5)
+        np.clip(blended, 0, 255, out=blended)
+    blended -= base
+    blended *= weights[inner]
+    blended += base
+    blended += np.float32(0.5)
+    np.floor(blended, out=blended)
+    np.clip(blended, 0, 255, out=blended)
+    np.copyto(target, blended, casting="unsafe")
     return out
 
 
@@ -311,11 +373,17 @@ def face_input(image: np.ndarray, x0: int, y0: int, side: int, size: int = INPUT
     Returns:
         float32 `size x size x 3` in [-1, 1].
     """
-    return area_resize(rgba_to_rgb_float(crop_square(image, x0, y0, side)), size, size)
+    return area_resize(rgba_to_rgb_float(_square_pixels(image, x0, y0, side)), size, size)
 
 
 def paste_face(
-    image: np.ndarray, enhanced: np.ndarray, x0: int, y0: int, side: int, feather: float
+    image: np.ndarray,
+    enhanced: np.ndarray,
+    x0: int,
+    y0: int,
+    side: int,
+    feather: float,
+    in_place: bool = False,
 ) -> np.ndarray:
     """Paste the generator's output for one face square back: `resize_to_side`, then `paste` feathered.
 
@@ -326,8 +394,27 @@ def paste_face(
         y0: top row of the face square.
         side: the face square's side.
         feather: ramp width of `feather_mask`, a fraction of `side` in [0, 0.5].
+        in_place: write into `image` itself (only the square is touched) instead of a copy.
 
     Returns:
-        A new uint8 image of the same shape.
+        A new uint8 image of the same shape, or `image` itself when `in_place`.
     """
-    return paste(image, resize_to_side(enhanced, side), x0, y0, feather_mask(side, feather))
+    make_weights = _feather_weights if side <= _CACHED_WEIGHTS_SIDE else _feather_weights.__wrapped__
+    return _blend(image, resize_to_side(enhanced, side), x0, y0, make_weights(side, feather), in_place)
+
+
+# A video's faces keep their side for frames on end; masks of larger faces (12 bytes a pixel) are not kept.
+_CACHED_WEIGHTS_SIDE = 512
+
+
+@functools.lru_cache(maxsize=16)
+def _feather_weights(side: int, feather: float) -> np.ndarray:
+    """`feather_mask(side, feather)` with each weight repeated for the three channels, read-only.
+
+    Against a mask broadcast along a last axis of 1, numpy's loops run 3 elements at a time and the blend's
+    multiplication is ~7 times slower.
+    """
+    profile = _feather_profile(side, feather)
+    weights = np.outer(profile, np.repeat(profile, 3)).astype(np.float32).reshape(side, side, 3)
+    weights.flags.writeable = False
+    return weights
