@@ -250,3 +250,49 @@ def test_demo_images_writes_before_and_after_pictures(tiny_generator, tmp_path) 
     before, after = read_picture(tmp_path / "astronaut_before.png"), read_picture(tmp_path / "astronaut_after.png")
     assert before.shape == after.shape == (512, 512, 3)
     assert (before != after).any()  # a face was found in the blurry picture and replaced
+
+
+def _numbered_clip(path, frames: int):
+    """A small video whose frame `f` is gray level `20 * f + 30` everywhere (MJPG keeps levels this far apart)."""
+    from tfsr.enhance.video import open_writer
+
+    writer = open_writer(path, 10.0, (64, 48))
+    for f in range(frames):
+        writer.write(np.full((48, 64, 3), 20 * f + 30, np.uint8))
+    writer.release()
+    return path
+
+
+def _gray_levels(path) -> list[int]:
+    from test_enhance_video import _frames
+
+    return [int(round(frame[:8, :8].mean())) for frame in _frames(path)]  # a corner outside the face
+
+
+def test_a_video_is_written_whole_and_in_order_by_the_background_encoder(tmp_path) -> None:
+    from tfsr.enhance.video import enhance_video
+
+    clip = _numbered_clip(tmp_path / "numbered.avi", 8)
+    enhancer = Enhancer(Recorder(), detector=FixedBoxes([(20, 10, 16, 16, 0.9)]))
+    stats = enhance_video(enhancer, clip, tmp_path / "out.avi", every=3, progress=False)
+    assert stats.frames == 8 and stats.faces == 8
+    levels = _gray_levels(tmp_path / "out.avi")
+    assert len(levels) == 8
+    assert all(abs(level - (20 * f + 30)) <= 3 for f, level in enumerate(levels)), levels
+
+
+def test_an_interrupted_video_keeps_every_frame_enhanced_before_the_interruption(tmp_path) -> None:
+    from tfsr.enhance.video import enhance_video
+
+    clip = _numbered_clip(tmp_path / "numbered.avi", 8)
+
+    def interrupt_at_frame_5(index, frame):
+        if index == 5:
+            raise KeyboardInterrupt
+
+    enhancer = Enhancer(Recorder(), detector=FixedBoxes([(20, 10, 16, 16, 0.9)]))
+    with pytest.raises(KeyboardInterrupt):
+        enhance_video(enhancer, clip, tmp_path / "out.avi", progress=False, on_frame=interrupt_at_frame_5)
+    levels = _gray_levels(tmp_path / "out.avi")
+    assert len(levels) == 5  # frames 0-4; the last of them was still being encoded when frame 5 stopped the loop
+    assert all(abs(level - (20 * f + 30)) <= 3 for f, level in enumerate(levels)), levels
