@@ -96,6 +96,30 @@ def test_degradation_gan_schedule_ema_and_exact_resume(tmp_path):
             np.testing.assert_array_equal(a, b, err_msg=name)
 
 
+def test_generator_update_sees_only_the_first_part_of_the_batch():
+    """The generator is updated on part 0 (samples [0::n_critic]), as in the authors' code; the other parts
+    only feed the discriminator updates, each with noise of its own."""
+    cfg = make_cfg(stage="high_to_low")
+    hr, lr = faces(4, 64, 1), faces(4, 16, 2)
+    changed = hr.copy()
+    changed[1::2] = faces(2, 64, 3)  # part 1 of the batch only
+    runs = []
+    for batch in (hr, changed):
+        tf.keras.utils.set_random_seed(0)
+        gan = build(cfg)
+        gan.fit(tf.data.Dataset.from_tensor_slices((batch, lr)).batch(4), epochs=1, verbose=0)
+        runs.append(([v.numpy() for v in gan.high_to_low.trainable_variables], weights([gan.discriminator])))
+    (g1, d1), (g2, d2) = runs
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(d1, d2))
+
+    gan._part = 1
+    other = gan.noise(tf.constant(2), 8).numpy()
+    gan._part = 0
+    assert not np.allclose(other, gan.noise(tf.constant(2), 8).numpy())
+
+
 def test_pixel_only_baseline_ignores_the_discriminator(tmp_path):
     """beta = 0: the discriminator trains, but whatever it learns, the generator's updates are the same."""
     gan = build(make_cfg(stage="low_to_high", degradation="bilinear", beta=0.0, n_critic=1, batch_size=2))

@@ -1,19 +1,24 @@
 """What the three training stages share: the n_critic:1 update schedule, noise, EMA, metrics and checkpoints.
 
 A stage (`DegradationGAN`, `SuperResolutionGAN`, `JointFineTune`) only says how one batch becomes generated
-images: its `generate(data)` returns one `Branch` per generator/discriminator pair. `StageGAN.train_step` then
+images: its `generate(data)` returns one `Branch` per generator/discriminator pair. `StageGAN.train_step` splits
+the (per-replica) batch into `n_critic` strided parts, part `i` holding samples `[i::n_critic]`, so that one
+device and N replicas put the same samples in each part when the batch divides by `n_critic * N`; then it
 
-1. runs the trained generators once on the whole (per-replica) batch, recording gradients, and scores the
-   generated images with the discriminators called with `training=False` (spectral norm's `u` only advances
-   in their own updates): the generator loss `alpha * pixel + beta * GAN`;
-2. makes `n_critic` discriminator updates, update `i` on the strided slice `[i::n_critic]` of the real and
-   (gradient-stopped) generated images, so that one device and N replicas put the same samples in each slice
-   when the batch divides by `n_critic * N`;
-3. makes the generator update with the gradient of step 1.
+1. runs the trained generators on part 0, recording gradients, and scores the generated images with the
+   discriminators called with `training=False` (spectral norm's `u` only advances in their own updates): the
+   generator loss `alpha * pixel + beta * GAN`;
+2. runs the generators on parts 1 to n_critic - 1 without recording gradients;
+3. makes `n_critic` discriminator updates, update `i` on the real and (gradient-stopped) generated images of
+   part `i`;
+4. makes the generator update with the gradient of step 1.
 
 Over a run this is the alternation of Miyato et al.'s SN-GAN (a generator update, then `n_critic` discriminator
-updates): each generator update is scored by the discriminators that the previous step's updates left. The
-generated images of step 1 serve both updates, which saves one generator forward per step.
+updates): each generator update is scored by the discriminators that the previous step's updates left. As in the
+authors' code, the generator update sees one discriminator batch (`batch_size / n_critic` samples), not the
+whole batch: back-propagating through all of it cost about three times the generator work for the same update
+size. Part 0's generated images serve both its discriminator update and the generator update, so every sample
+goes through the generators once per step.
 
 Every loss is divided by the number of replicas inside its GradientTape: the optimizers sum gradients over
 replicas, so the update equals that of one device on the global batch.
@@ -107,6 +112,8 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         # Generator updates done: keys the noise and survives checkpoints (an optimizer's `iterations` would
         # also count the loss-scale optimizer's skipped float16 steps differently).
         self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        # Which part of the batch `generate` is running on (see the module docstring).
+        self._part = 0
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.g_optimizer: keras.optimizers.Optimizer | None = None
         self.d_optimizer: keras.optimizers.Optimizer | None = None
@@ -182,7 +189,9 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         """A stateless seed keyed by (seed, stream, step): the same on every replica; fold in the replica id
         (or draw for the global batch and slice, as `noise` does) for per-replica draws."""
         base = tf.constant([self.seed, stream], tf.int64)
-        return tf.random.experimental.stateless_fold_in(base, self._step.read_value())
+        seed = tf.random.experimental.stateless_fold_in(base, self._step.read_value())
+        # Each part of the batch draws its own values (a Python int while the step is traced).
+        return tf.random.experimental.stateless_fold_in(seed, self._part)
 
     def noise(self, batch_size: tf.Tensor, dim: int, stream: int = 0) -> tf.Tensor:
         """Standard normal noise `(batch_size, dim)` for this replica's samples of this step.
@@ -201,16 +210,16 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
     def _replicas(self) -> int:
         return tf.distribute.get_replica_context().num_replicas_in_sync
 
-    def _critic_update(self, branches: list[Branch], index: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """One discriminator update on slice `index`; returns (loss, mean real score, mean fake score)."""
+    def _critic_update(self, branches: list[Branch]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """One discriminator update on one part's branches; returns (loss, mean real score, mean fake score)."""
         replicas = self._replicas()
         with tf.GradientTape() as tape:
             loss, real_mean, fake_mean = 0.0, 0.0, 0.0
             for branch in branches:
-                real = critic_slice(branch.real, index, self.n_critic)
-                fake = critic_slice(tf.stop_gradient(branch.fake), index, self.n_critic)
+                fake = tf.stop_gradient(branch.fake)
+                real = tf.cast(branch.real, fake.dtype)
                 # One call on real and fake together: spectral norm's power iteration advances once per update.
-                scores = branch.discriminator(tf.concat([tf.cast(real, fake.dtype), fake], 0), training=True)
+                scores = branch.discriminator(tf.concat([real, fake], 0), training=True)
                 real_scores, fake_scores = scores[: tf.shape(real)[0]], scores[tf.shape(real)[0] :]
                 loss += discriminator_hinge_loss(real_scores, fake_scores)
                 real_mean += tf.reduce_mean(real_scores) / len(branches)
@@ -220,26 +229,35 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return loss, real_mean, fake_mean
 
+    def _generate_part(self, data: Any, part: int) -> list[Branch]:
+        """`generate` on part `part` of the batch, with that part's noise."""
+        self._part = part
+        try:
+            return self.generate(tf.nest.map_structure(lambda x: critic_slice(x, part, self.n_critic), data))
+        finally:
+            self._part = 0
+
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         replicas = self._replicas()
         g_variables = self.generator_variables
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch([v.value for v in g_variables])
-            branches = self.generate(data)
-            g_pixel = tf.add_n([pixel_loss(b.fake, b.target) for b in branches])
+            scored = self._generate_part(data, 0)
+            g_pixel = tf.add_n([pixel_loss(b.fake, b.target) for b in scored])
             # The generator is scored by the discriminators as they stand before this step's updates (the
             # schedule of Miyato et al.'s SN-GAN: one generator update, then n_critic discriminator updates).
             # Scoring after them would read variables just written in the same step, and under
             # MirroredStrategy such a read is not ordered after the write on every replica: measured, the
             # generator's gradient then differed by 1-5% between one device and 2 replicas.
-            g_gan = tf.add_n([generator_hinge_loss(b.discriminator(b.fake, training=False)) for b in branches])
+            g_gan = tf.add_n([generator_hinge_loss(b.discriminator(b.fake, training=False)) for b in scored])
             # beta = 0 drops the GAN term from the graph: no gradient (not even 0 * NaN) comes from it.
             g_loss = self.alpha * g_pixel + self.beta * g_gan if self.beta else self.alpha * g_pixel
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
+        parts = [scored] + [self._generate_part(data, i) for i in range(1, self.n_critic)]
         # The control dependency makes the discriminator updates (their reads and writes) wait for the score
         # above on every replica, so it always sees the discriminators before their updates.
         with tf.control_dependencies([g_gan]):
-            d_stats = [self._critic_update(branches, i) for i in range(self.n_critic)]
+            d_stats = [self._critic_update(branches) for branches in parts]
         grads = tape.gradient(scaled, [v.value for v in g_variables])
         self.g_optimizer.apply_gradients(zip(grads, g_variables))
         for average in self.emas.values():
