@@ -9,7 +9,8 @@ Formats:
     fp32: float32 everywhere (the reference; XNNPACK on CPUs).
     fp16: float16 weights, float32 compute on the CPU; the GPU delegate computes in float16 (its target).
     dynamic: int8 weights, activations quantised on the fly (CPU-friendly, no calibration).
-    int8: full integer, calibrated on representative faces; float or int8 input/output.
+    int8: full integer, calibrated on representative faces; float or int8 input/output; optionally with
+        some operator types kept in float (`float_ops`).
 
 Example:
     >>> saved = write_saved_model(generator, batch_size=1, directory="/tmp/sm")  # doctest: +SKIP
@@ -22,6 +23,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -79,6 +81,7 @@ def convert_saved_model(
     representative: np.ndarray | None = None,
     int8_io: bool = False,
     batch_size: int = 1,
+    float_ops: Sequence[str] = (),
 ) -> bytes:
     """Converts a SavedModel written by `write_saved_model` to one `.tflite` format.
 
@@ -88,12 +91,14 @@ def convert_saved_model(
         representative: float32 `[N, 16, 16, 3]` faces in [-1, 1] that calibrate `int8` (N >= batch_size).
         int8_io: for `int8`, make the input and output tensors int8 too (float32 otherwise).
         batch_size: the signature's batch (how the faces are grouped for calibration).
+        float_ops: for `int8`, TFLite operator types (`ADD`, `MUL`, ...) left in float between QUANTIZE and
+            DEQUANTIZE operators.
 
     Returns:
         The flatbuffer.
 
     Raises:
-        ConfigError: unknown format.
+        ConfigError: unknown format, or a `float_ops` type that the model does not contain.
         DataError: `int8` without enough representative faces.
     """
     import tensorflow as tf
@@ -113,11 +118,42 @@ def convert_saved_model(
         faces = np.asarray(representative, dtype=np.float32)
         converter.representative_dataset = lambda: _batches(faces, batch_size)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if float_ops:
+            return _int8_with_float_ops(converter, faces, batch_size, [op.upper() for op in float_ops], int8_io)
         if int8_io:
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
     with _quiet_converter():
         return bytes(converter.convert())
+
+
+def _int8_with_float_ops(
+    converter: object, faces: np.ndarray, batch_size: int, float_ops: list[str], int8_io: bool
+) -> bytes:
+    """Calibrates, then quantises every operator except those of the `float_ops` types.
+
+    TensorFlow's QuantizationDebugger is the public route to the quantiser's operator deny-list; it also
+    runs its (discarded) per-layer statistics on a couple of faces.
+    """
+    import tensorflow as tf
+
+    from tfsr.export.gpu_ops import op_counts
+
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=float_ops, fully_quantize=int8_io)
+    with _quiet_converter(), warnings.catch_warnings():
+        # The debugger runs its statistics on tf.lite.Interpreter, whose deprecation warning is not ours.
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=lambda: _batches(faces[: 2 * batch_size], batch_size), debug_options=options
+        )
+        tflite = bytes(debugger.get_nondebug_quantized_model())
+    ops = op_counts(tflite)
+    missing = [op for op in float_ops if op not in ops]
+    if missing:
+        raise ConfigError(
+            f"export.int8_float_ops: {', '.join(missing)} not in this model (its operators: {', '.join(sorted(ops))})"
+        )
+    return tflite
 
 
 @contextlib.contextmanager

@@ -49,6 +49,7 @@ def build_metadata(
     io_dtype: str = "float32",
     input_quantization: dict[str, float] | None = None,
     output_quantization: dict[str, float] | None = None,
+    float_ops: list[str] | None = None,
 ) -> dict[str, Any]:
     """The metadata document of one exported file.
 
@@ -59,6 +60,7 @@ def build_metadata(
         io_dtype: dtype of the input and output tensors (`float32` or `int8`).
         input_quantization: `{"scale", "zero_point"}` of an int8 input.
         output_quantization: the same for an int8 output.
+        float_ops: operator types an int8 file keeps in float (recorded only when there are some).
 
     Returns:
         A JSON-able dict.
@@ -74,6 +76,7 @@ def build_metadata(
         "input": _image([int(batch_size), LR_SIZE, LR_SIZE, 3], io_dtype, input_quantization),
         "output": _image([int(batch_size), HR_SIZE, HR_SIZE, 3], io_dtype, output_quantization),
         "source": source,
+        **({"int8_float_ops": list(float_ops)} if float_ops else {}),
     }
 
 

@@ -153,8 +153,9 @@ def export_generator(
             for fmt in fmts:
                 fname = file_name(name, fmt, batch)
                 say(f"converting {fname}")
-                tflite = convert_saved_model(saved, fmt, calibration, config.int8_io, batch)
-                rows.append(_check(work, fname, fmt, batch, tflite, source, held_out, reference))
+                float_ops = [op.upper() for op in config.int8_float_ops] if fmt == "int8" else []
+                tflite = convert_saved_model(saved, fmt, calibration, config.int8_io, batch, float_ops)
+                rows.append(_check(work, fname, fmt, batch, tflite, source, held_out, reference, float_ops))
                 written += [work / fname, work / (fname + ".json")]
             shutil.rmtree(saved)
         failures = [f"{r['file']}: {'; '.join(r['gpu_problems'])}" for r in rows if not r["gpu_ok"]]
@@ -195,6 +196,7 @@ def _check(
     source: dict[str, Any],
     held_out: np.ndarray,
     reference: np.ndarray,
+    float_ops: list[str],
 ) -> dict[str, Any]:
     """Writes one file with its metadata, then gates and measures it; returns its report row."""
     file = work / fname
@@ -208,6 +210,7 @@ def _check(
         io_dtype=probe.input_dtype.name,
         input_quantization=quant.get("input"),
         output_quantization=quant.get("output"),
+        float_ops=float_ops,
     )
     tflite = embed_metadata(tflite, meta)
     file.write_bytes(tflite)
@@ -218,6 +221,7 @@ def _check(
         "file": fname,
         "format": fmt,
         "batch_size": batch,
+        "float_ops": float_ops,
         "bytes": len(tflite),
         "ops": op_counts(tflite),
         "gpu_ok": not problems,

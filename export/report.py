@@ -22,6 +22,8 @@ def quality_notes(rows: list[dict[str, Any]]) -> list[str]:
     """Sentences for the formats whose PSNR against the float output falls below `QUALITY_FLOOR_DB`."""
     notes = []
     for row in rows:
+        if row.get("float_ops"):
+            notes.append(f"{row['file']}: int8 with {', '.join(row['float_ops'])} kept in float.")
         if row["psnr"] is not None and row["psnr"] < QUALITY_FLOOR_DB:
             notes.append(
                 f"{row['file']}: {row['format']} loses visible quality: PSNR {row['psnr']:.2f} dB and SSIM "

@@ -56,6 +56,25 @@ def test_run_dir_export_writes_checked_files(run_dir, tmp_path, capsys):
     assert meta["input"]["shape"] == [1, 16, 16, 3] and meta["output"]["shape"] == [1, 64, 64, 3]
 
 
+def test_int8_can_keep_operator_types_in_float(run_dir, tmp_path):
+    from tfsr.export.gpu_ops import operators
+
+    out = tmp_path / "out"
+    assert _export(run_dir, "-o", out, "--formats", "int8", "--set", "export.int8_float_ops=[add]") == 0
+    tflite = (out / "tiny_run_int8.tflite").read_bytes()
+    ops = operators(tflite)
+    adds = [op for op in ops if op.name == "ADD"]
+    convs = [op for op in ops if op.name == "CONV_2D"]
+    assert adds and all(dtype == "FLOAT32" for op in adds for dtype, _, _ in op.inputs)
+    assert convs and all(op.inputs[0][0] == "INT8" for op in convs)
+    assert {"QUANTIZE", "DEQUANTIZE"} <= {op.name for op in ops}
+    report = json.loads((out / "report.json").read_text())
+    row = report["rows"][0]
+    assert row["float_ops"] == ["ADD"] and row["gpu_ok"] and row["parity_ok"]
+    assert any("ADD kept in float" in note for note in report["notes"])
+    assert TFLiteGenerator(out / "tiny_run_int8.tflite").metadata["int8_float_ops"] == ["ADD"]
+
+
 def _assert_untouched(out, parent):
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     assert not [p for p in parent.iterdir() if p.name.startswith(".")], "a temporary folder was left behind"
@@ -68,6 +87,7 @@ def _assert_untouched(out, parent):
         ("no_generator", "no low_to_high generator"),
         ("corrupt", "cannot load the model"),
         ("empty_lr_dir", "no readable image"),
+        ("absent_float_op", "SOFTMAX not in this model"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(case, message, run_dir, tmp_path, capsys):
@@ -83,6 +103,8 @@ def test_bad_input_is_one_line_and_writes_nothing(case, message, run_dir, tmp_pa
     elif case == "corrupt":
         model = tmp_path / "broken.keras"
         model.write_bytes(b"PK\x03\x04 not really a zip")
+    elif case == "absent_float_op":
+        extra = ["--formats", "int8", "--set", "export.int8_float_ops=[SOFTMAX]"]
     else:
         (tmp_path / "lr").mkdir()
         (tmp_path / "lr" / "note.txt").write_text("no images here")

@@ -257,12 +257,15 @@ class ExportConfig:
         batch_size: the fixed batch of the batched signature.
         representative_size: faces used to calibrate int8.
         int8_io: int8 inputs and outputs for the int8 model (float I/O otherwise).
+        int8_float_ops: TFLite operator types (e.g. `[ADD, MUL]`) that the int8 model keeps in float, the
+            rest being int8: quality bought with speed where int8 everywhere loses too much.
     """
 
     formats: list[ExportFormat] = field(default_factory=lambda: ["fp32", "fp16", "dynamic", "int8"])
     batch_size: int = 8
     representative_size: int = 64
     int8_io: bool = False
+    int8_float_ops: list[str] = field(default_factory=list)
 
 
 @dataclass
