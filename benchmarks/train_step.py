@@ -9,7 +9,15 @@ generators saved to a temporary run.
 Reference (same 2-core CPU): the authors' PyTorch code takes ~15 s per Low-to-High generator update
 (official generator, float32, batch 32 per discriminator step). Target: <= 7 s.
 
-    python benchmarks/train_step.py                       # official Low-to-High, float32 and mixed_bfloat16
+Next to each time the script prints the work of one update and what the CPU can do, measured in the same
+process: the multiply-accumulates (MACs) of one update, counted from the networks' graphs (a backward pass
+counted as twice its forward pass), and the throughput of one 3x3 128-channel convolution at 64x64 in the
+case's compute dtype, the densest layer of these networks. Their ratio is the fastest an update could run here.
+
+The baseline row `pytorch` times the authors' schedule with the released generator in PyTorch (see
+benchmarks/pytorch_reference.py) in the same run, when torch and the shared fixture are installed.
+
+    python benchmarks/train_step.py                       # PyTorch, then official Low-to-High float32 and bf16
     python benchmarks/train_step.py --cases all --steps 3  # every stage, precision and jit setting (long)
 """
 
@@ -26,7 +34,7 @@ import tempfile
 import time
 
 REFERENCE_S = 15.0
-DEFAULT_CASES = ["official:float32:nojit", "official:mixed_bfloat16:nojit"]
+DEFAULT_CASES = ["pytorch:float32:nojit", "official:float32:nojit", "official:mixed_bfloat16:nojit"]
 ALL_STAGES = ["high_to_low", "low_to_high", "official", "joint"]
 
 
@@ -48,6 +56,13 @@ def run_case(case: str, batch: int, n_critic: int, steps: int, warmup: int) -> d
     from tfsr.training.stage import build_stage_model
 
     stage, precision, jit = case.split(":")
+    if stage == "pytorch":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from pytorch_reference import seconds_per_update
+
+        timing = seconds_per_update(part=batch // n_critic, n_critic=n_critic, steps=steps)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        return {"case": "pytorch (authors' schedule, released generator)", **timing, "peak_rss_gib": peak}
     model = {"variant": "official" if stage == "official" else "paper"}
     training = {
         "stage": "low_to_high" if stage == "official" else stage,
@@ -78,12 +93,63 @@ def run_case(case: str, batch: int, n_critic: int, steps: int, warmup: int) -> d
             times.append(time.perf_counter() - self.t)
 
     gan.fit(ds, epochs=1, steps_per_epoch=warmup + steps, verbose=0, callbacks=[Clock()])
+    dtype = keras.mixed_precision.global_policy().compute_dtype
     return {
         "case": case,
         "first_s": times[0],
         "median_s": statistics.median(times[warmup:]),
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "update_gmac": update_macs(gan, batch, n_critic) / 1e9,
+        "conv_gmac_s": conv_throughput(dtype) / 1e9,
     }
+
+
+def forward_macs(network) -> int:
+    """MACs of one image through `network` (a generator or a discriminator of tfsr.models)."""
+    import tensorflow as tf
+
+    from tfsr.models.complexity import count_macs
+
+    if hasattr(network, "noise_dim"):  # High-to-Low: an HR face and its noise vector
+        spec = (tf.TensorSpec((1, 64, 64, 3)), tf.TensorSpec((1, network.noise_dim)))
+    else:
+        side = getattr(network, "input_size", 16)
+        spec = tf.TensorSpec((1, side, side, 3))
+    return count_macs(network, spec)
+
+
+def update_macs(gan, batch: int, n_critic: int) -> int:
+    """MACs of one generator update of `gan` (StageGAN.train_step's schedule), backward = 2 x forward.
+
+    Every sample goes once through the generators (the frozen High-to-Low of a learned degradation
+    included); the generator update back-propagates through one part of `batch / n_critic`; each
+    discriminator makes `n_critic` updates on that part's real and fake images and scores part 0's fakes
+    once for the generator (forward, and a backward to its input only).
+    """
+    part = batch // n_critic
+    trained = sum(forward_macs(g) for g in gan._trained.values())
+    frozen = getattr(gan, "high_to_low", None)
+    frozen = forward_macs(frozen) if frozen is not None and getattr(gan, "degradation", None) == "learned" else 0
+    macs = batch * (trained + frozen) + part * 2 * trained
+    for d in gan._discriminators:
+        macs += forward_macs(d) * (n_critic * 3 * 2 * part + 2 * part)
+    return macs
+
+
+def conv_throughput(dtype: str, repeats: int = 5) -> float:
+    """MACs per second of a 3x3 128->128 convolution on 32 64x64 maps in `dtype` (median of `repeats`)."""
+    import tensorflow as tf
+
+    x = tf.cast(tf.random.normal((32, 64, 64, 128)), dtype)
+    w = tf.cast(tf.random.normal((3, 3, 128, 128)), dtype)
+    conv = tf.function(lambda: tf.nn.conv2d(x, w, 1, "SAME"), autograph=False)
+    conv().numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        conv().numpy()
+        times.append(time.perf_counter() - start)
+    return 32 * 64 * 64 * 9 * 128 * 128 / statistics.median(times)
 
 
 def main() -> int:
@@ -100,19 +166,31 @@ def main() -> int:
         print(json.dumps(run_case(args.child, args.batch, args.n_critic, args.steps, args.warmup)))
         return 0
     cases = all_cases() if args.cases == ["all"] else args.cases
-    print(f"| case | first update (s, incl. tracing) | median s / G update | vs PyTorch ref {REFERENCE_S:.0f} s | peak RSS (GiB) |")
-    print("|---|---|---|---|---|")
+    print(f"| case | first update (s, incl. tracing) | median s / G update | x PyTorch (same run) "
+          f"| x quoted ref {REFERENCE_S:.0f} s | peak RSS (GiB) | GMAC / update | achieved GMAC/s "
+          "| conv GMAC/s (same dtype) | fastest possible s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    baseline = None
     for case in cases:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         cmd = [sys.executable, __file__, "--child", case, "--batch", str(args.batch), "--n-critic", str(args.n_critic),
                "--steps", str(args.steps), "--warmup", str(args.warmup)]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if out.returncode:
-            print(f"| {case} | failed: {out.stderr.strip().splitlines()[-1][:120]} | | | |", flush=True)
+            print(f"| {case} | failed: {out.stderr.strip().splitlines()[-1][:120]} |" + " |" * 8, flush=True)
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"| {case} | {r['first_s']:.1f} | {r['median_s']:.2f} | {REFERENCE_S / r['median_s']:.2f}x | {r['peak_rss_gib']:.1f} |",
-              flush=True)
+        if "update_gmac" not in r:  # the PyTorch baseline
+            baseline = r["median_s"]
+        speedup = "-" if baseline is None else f"{baseline / r['median_s']:.2f}x"
+        cells = [r["case"], f"{r['first_s']:.1f}", f"{r['median_s']:.2f}", speedup,
+                 f"{REFERENCE_S / r['median_s']:.2f}x", f"{r['peak_rss_gib']:.1f}"]
+        if "update_gmac" in r:
+            cells += [f"{r['update_gmac']:,.0f}", f"{r['update_gmac'] / r['median_s']:.0f}", f"{r['conv_gmac_s']:.0f}",
+                      f"{r['update_gmac'] / r['conv_gmac_s']:.1f}"]
+        else:
+            cells += ["-"] * 4
+        print("| " + " | ".join(cells) + " |", flush=True)
     return 0
 
 
