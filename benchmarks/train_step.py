@@ -93,7 +93,8 @@ def run_case(case: str, batch: int, n_critic: int, steps: int, warmup: int) -> d
             times.append(time.perf_counter() - self.t)
 
     gan.fit(ds, epochs=1, steps_per_epoch=warmup + steps, verbose=0, callbacks=[Clock()])
-    dtype = keras.mixed_precision.global_policy().compute_dtype
+    # The stage sets its policy only while it builds the networks: the case names the compute dtype.
+    dtype = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(precision, "float32")
     return {
         "case": case,
         "first_s": times[0],
