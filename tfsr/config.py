@@ -210,8 +210,9 @@ class TrainingConfig:
         low_to_high_run: run dir (or `.keras` file) of a trained Low-to-High, for stage 3.
         steps: generator updates in total.
         steps_per_epoch: generator updates per Keras epoch (checkpoints and sample grids follow epochs).
-        batch_size: global batch of one generator update; each discriminator update sees
-            `batch_size // n_critic` of it, so it must divide by `n_critic` times the replica count.
+        batch_size: global batch of one step (n_critic discriminator updates and one generator update);
+            each discriminator update sees `batch_size // n_critic` of it and the generator update the
+            first of those parts, so it must divide by `n_critic` times the replica count.
         n_critic: discriminator updates per generator update.
         alpha: weight of the pixel loss.
         beta: weight of the GAN loss (0 gives the pixel-only baseline).
