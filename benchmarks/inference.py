@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -67,7 +68,7 @@ def timings(call, batch: np.ndarray, seconds: float, min_calls: int) -> dict[str
 def convert_all(model, name: str, formats: list[str], cache: Path, calibration: np.ndarray) -> dict[str, Path]:
     from tfsr.export.convert import convert_saved_model, write_saved_model
 
-    files = {fmt: cache / f"{name}_{fmt.replace('+', '_')}.tflite" for fmt in formats}
+    files = {fmt: cache / f"{name}_{re.sub(r'[^a-z0-9]+', '_', fmt.lower())}.tflite" for fmt in formats}
     missing = [fmt for fmt, path in files.items() if not path.is_file()]
     if missing:
         with tempfile.TemporaryDirectory() as tmp:
