@@ -126,3 +126,17 @@ def test_picture_errors(model_file, tmp_path, capsys) -> None:
     empty.mkdir()
     assert main(["enhance", str(empty), "-o", str(tmp_path / "c"), "--model", str(model_file)]) == 2
     assert "no pictures" in capsys.readouterr().err
+
+
+def test_sixteen_bit_and_broken_pictures(tmp_path):
+    from tfsr.errors import DataError
+
+    deep = np.random.default_rng(0).integers(0, 65536, (64, 64), dtype=np.uint16)
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    pixels = read_picture(tmp_path / "deep.png")
+    assert pixels.shape == (64, 64, 3) and pixels.dtype == np.uint8
+    np.testing.assert_array_equal(pixels[..., 0], np.round(deep / 257.0).astype(np.uint8))
+    data = (tmp_path / "deep.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"cut\.png: unreadable picture"):
+        read_picture(tmp_path / "cut.png")

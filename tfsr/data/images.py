@@ -93,6 +93,21 @@ def probe(path: str | os.PathLike) -> ImageInfo | None:
         return None
 
 
+def open_upright(path: str | os.PathLike, noun: str = "image") -> Image.Image:
+    """Decodes `path` fully and turns it upright from its EXIF orientation; the file is closed on return.
+
+    Raises:
+        DataError: the file is missing, truncated, not an image or a decompression bomb (the message names
+            the file, calling it an `noun`).
+    """
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return ImageOps.exif_transpose(im)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise DataError(f"{path}: unreadable {noun} ({' '.join(str(err).split())})") from None
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Decodes any supported file to `[H, W, 3]` uint8 RGB, upright.
 
@@ -102,16 +117,11 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     Raises:
         DataError: the file is missing, truncated or not an image (the message names it).
     """
-    try:
-        with Image.open(path) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            return _to_rgb(im)
-    except (OSError, ValueError, SyntaxError) as err:
-        raise DataError(f"{path}: unreadable image ({err})") from None
+    return to_rgb(open_upright(path))
 
 
-def _to_rgb(im: Image.Image) -> np.ndarray:
+def to_rgb(im: Image.Image) -> np.ndarray:
+    """A decoded image as `[H, W, 3]` uint8 RGB (see `read_image`)."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(im).astype(np.float64)
         top = 65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0

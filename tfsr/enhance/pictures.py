@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from tfsr.errors import DataError
 
@@ -35,21 +35,16 @@ def read_picture(path: str | os.PathLike[str]) -> np.ndarray:
     Raises:
         DataError: the file is missing, truncated or not a picture (the message names it).
     """
-    try:
-        with Image.open(path) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            if im.mode in _KEPT_MODES:
-                return np.asarray(im.convert(_KEPT_MODES[im.mode]))
-            if im.mode == "P" and "transparency" in im.info:
-                return np.asarray(im.convert("RGBA"))
-            if im.mode.startswith("I") or im.mode == "F":
-                from tfsr.data.images import read_image
+    from tfsr.data.images import open_upright, to_rgb
 
-                return read_image(path)
-            return np.asarray(im.convert("RGB"))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        raise DataError(f"{path}: unreadable picture ({' '.join(str(err).split())})") from None
+    im = open_upright(path, "picture")
+    if im.mode in _KEPT_MODES:
+        return np.asarray(im.convert(_KEPT_MODES[im.mode]))
+    if im.mode == "P" and "transparency" in im.info:
+        return np.asarray(im.convert("RGBA"))
+    if im.mode.startswith("I") or im.mode == "F":
+        return to_rgb(im)  # 16-bit and float gray: their top 8 bits, as the training reader does
+    return np.asarray(im.convert("RGB"))
 
 
 def write_picture(path: str | os.PathLike[str], pixels: np.ndarray) -> Path:
