@@ -12,6 +12,7 @@ import os
 import pickle
 import struct
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -382,3 +383,214 @@ def test_matches_torch_load_on_files_torch_writes(tmp_path):
             else:
                 assert found[key].dtype == value.numpy().dtype, key
                 np.testing.assert_array_equal(found[key], value.numpy(), err_msg=key)
+
+
+# --- Crafted files that name only allowed globals and attack through other opcodes --------------------------
+# Each is assembled opcode by opcode. Before the reader interpreted pickles itself, the first made
+# `read_state_dict` return a view outside its buffer (the process died reading it), the second wrote file bytes
+# through such a view, and the third rewrote the allow-list's `torch.FloatStorage` for every later load.
+class Asm:
+    """A tiny pickle assembler: each method appends the opcodes that push one thing."""
+
+    def __init__(self) -> None:
+        self.out = bytearray(pickle.PROTO + b"\x02")
+
+    def raw(self, data: bytes) -> "Asm":
+        self.out += data
+        return self
+
+    def glob(self, module: str, name: str) -> "Asm":
+        return self.raw(pickle.GLOBAL + f"{module}\n{name}\n".encode())
+
+    def str(self, text: str) -> "Asm":
+        data = text.encode()
+        return self.raw(pickle.BINUNICODE + struct.pack("<I", len(data)) + data)
+
+    def int(self, value: int) -> "Asm":
+        return self.raw(pickle.BININT + struct.pack("<i", value))
+
+    def ints(self, *values: int) -> "Asm":
+        self.raw(pickle.MARK)
+        for value in values:
+            self.int(value)
+        return self.raw(pickle.TUPLE)
+
+    def put(self, slot: int) -> "Asm":
+        return self.raw(pickle.BINPUT + bytes([slot]))
+
+    def get(self, slot: int) -> "Asm":
+        return self.raw(pickle.BINGET + bytes([slot]))
+
+    def storage(self, key: str, numel: int, legacy: bool) -> "Asm":
+        self.raw(pickle.MARK).str("storage").glob("torch", "FloatStorage").str(key).str("cpu").int(numel)
+        if legacy:
+            self.raw(pickle.NONE)
+        return self.raw(pickle.TUPLE + pickle.BINPERSID)
+
+    def stored(self, slot: int, key: str, numel: int, legacy: bool) -> "Asm":
+        """A storage kept in memo `slot` only (not left on the stack), for tensors to refer to."""
+        return self.storage(key, numel, legacy).put(slot).raw(pickle.POP)
+
+    def tensor(self, storage_slot: int, size: tuple, stride: tuple) -> "Asm":
+        self.glob("torch._utils", "_rebuild_tensor_v2").raw(pickle.MARK).get(storage_slot).int(0)
+        return self.ints(*size).ints(*stride).raw(pickle.NEWFALSE + pickle.NONE + pickle.TUPLE + pickle.REDUCE)
+
+    def state_dict(self) -> "Asm":
+        return self.glob("collections", "OrderedDict").raw(pickle.EMPTY_TUPLE + pickle.REDUCE)
+
+    def bytes(self) -> bytes:
+        return bytes(self.out + pickle.STOP)
+
+
+def swap_storage_buffer(legacy: bool, zero_stride: bool, n: int = 1 << 20) -> bytes:
+    """A state_dict whose storage's buffer is swapped (BUILD) for a view of it: with `zero_stride`, a stride-0
+    view of `n` elements over one, as the attack has it; else a plain one-element view, so that only the
+    BUILD rule stands in the way."""
+    size, stride = ((n,), (0,)) if zero_stride else ((1,), (1,))
+    asm = Asm().state_dict()
+    asm.str("zero").stored(9, "k", 1, legacy).tensor(9, size, stride).put(10).raw(pickle.SETITEM)
+    asm.get(9).raw(pickle.EMPTY_DICT).str("array").get(10).raw(pickle.SETITEM + pickle.BUILD + pickle.POP)
+    return asm.str("wide").tensor(9, (n,), (1,)).raw(pickle.SETITEM).bytes()
+
+
+def rewrite_allowed_storage_type() -> bytes:
+    """BUILD on the allowed global itself: `torch.FloatStorage` would read as int8 in every later load."""
+    asm = Asm().state_dict().glob("torch", "FloatStorage").raw(pickle.EMPTY_DICT)
+    asm.str("dtype").glob("torch", "CharStorage").raw(pickle.SETITEM + pickle.BUILD + pickle.POP)
+    return asm.bytes()
+
+
+def legacy_file(path: Path, body: bytes, storages: dict[str, bytes]) -> Path:
+    with open(path, "wb") as f:
+        for header in (LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, {"little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        f.write(body)
+        pickle.dump(list(storages), f, protocol=2)
+        for data in storages.values():
+            f.write(struct.pack("<q", len(data) // 4) + data)
+    return path
+
+
+def zip_file(path: Path, body: bytes, storages: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", body)
+        for key, data in storages.items():
+            archive.writestr(f"archive/data/{key}", data)
+    return path
+
+
+def read_in_child(path: Path) -> subprocess.CompletedProcess:
+    """Reads `path` in a fresh process, so a memory fault shows as a failed test instead of ending the suite."""
+    code = (
+        "import sys\nfrom tfsr.errors import ModelError\nfrom tfsr.official import read_state_dict\n"
+        "try:\n    state = read_state_dict(sys.argv[1])\n    print('READ', sum(float(v.sum()) for v in state.values()))\n"
+        "except ModelError as err:\n    print('REFUSED', err)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("zero_stride", [True, False], ids=["attack", "build only"])
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
+def test_a_storage_buffer_cannot_be_swapped_for_an_out_of_bounds_view(tmp_path, legacy, zero_stride):
+    body = swap_storage_buffer(legacy, zero_stride)
+    # The legacy attack also ships n elements, which the storage fill would write through the swapped view.
+    storages = {"k": np.ones(1 << 20 if legacy else 1, np.float32).tobytes()}
+    path = (legacy_file if legacy else zip_file)(tmp_path / "swap.pt", body, storages)
+    child = read_in_child(path)
+    assert child.returncode == 0, f"the reader crashed the process (exit {child.returncode}): {child.stderr[-500:]}"
+    assert child.stdout.startswith("REFUSED"), child.stdout
+    assert ("overlaps itself" if zero_stride else "refused: BUILD on a _Storage") in child.stdout
+
+
+def test_the_allowed_globals_cannot_be_rewritten(tmp_path):
+    path = zip_file(tmp_path / "rewrite.pt", rewrite_allowed_storage_type(), {})
+    with pytest.raises(ModelError, match="refused: BUILD on a _StorageType"):
+        read_state_dict(path)
+    # A later, honest file still reads float32 as float32.
+    state, expected = sample_state()
+    assert_same_arrays(read_state_dict(write_zip(tmp_path / "honest.pt", state)), expected)
+
+
+@pytest.mark.parametrize(
+    "size, stride",
+    [((4,), (0,)), ((3, 3), (1, 1)), ((2, 2, 2), (2, 1, 2))],
+    ids=["stride 0", "rows overlap", "3-d overlap"],
+)
+def test_zero_stride_and_overlapping_views_are_refused(tmp_path, size, stride):
+    # Inside the storage's bounds, but such a view holds more elements than the storage: refused.
+    state = collections.OrderedDict(w=Tensor(Storage("k", np.zeros(16, np.float32)), 0, size, stride))
+    with pytest.raises(ModelError, match="overlaps itself"):
+        read_state_dict(write_zip(tmp_path / "overlap.pt", state))
+
+
+def test_build_is_allowed_only_for_plain_state_dict_metadata(tmp_path):
+    state, expected = sample_state()
+    state._metadata = collections.OrderedDict([("", {"version": 1}), ("conv", {"version": 2})])
+    assert_same_arrays(read_state_dict(write_legacy(tmp_path / "meta.pkl", state)), expected)
+
+    for bad in ({"_metadata": {"conv": {"version": state["conv.weight"]}}}, {"_metadata": {}, "other": 1}):
+        state.__dict__.clear()
+        state.__dict__.update(bad)
+        with pytest.raises(ModelError, match="refused: .*(_metadata|state other than)"):
+            read_state_dict(write_legacy(tmp_path / "bad_meta.pkl", state))
+
+
+@pytest.mark.parametrize(
+    "tail, message",
+    [
+        # SETITEM into a tensor (ndarray.__setitem__ would write into the weights)
+        (lambda a: a.get(10).int(0).int(7).raw(pickle.SETITEM + pickle.POP), "SETITEM into a ndarray"),
+        # APPEND onto a tensor
+        (lambda a: a.get(10).int(7).raw(pickle.APPEND + pickle.POP), "APPEND to a ndarray"),
+        # BUILD on a tensor (ndarray.__setstate__ would reshape it over new bytes)
+        (lambda a: a.get(10).raw(pickle.EMPTY_TUPLE + pickle.BUILD + pickle.POP), "BUILD on a ndarray"),
+        # object construction through NEWOBJ, which never goes through a global check
+        (lambda a: a.get(8).raw(pickle.EMPTY_TUPLE + pickle.NEWOBJ + pickle.POP), "opcode NEWOBJ"),
+        # REDUCE on something that is not an allowed callable (a storage type)
+        (lambda a: a.glob("torch", "FloatStorage").raw(pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.POP), "REDUCE calls"),
+    ],
+    ids=["setitem", "append", "build", "newobj", "reduce"],
+)
+def test_opcodes_that_mutate_or_construct_are_refused(tmp_path, tail, message):
+    asm = Asm().state_dict().put(8).str("w").stored(9, "k", 4, False).tensor(9, (4,), (1,)).put(10)
+    asm.raw(pickle.SETITEM)
+    path = zip_file(tmp_path / "mutate.pt", tail(asm).bytes(), {"k": np.arange(4, dtype=np.float32).tobytes()})
+    with pytest.raises(ModelError, match=f"refused: {message}"):
+        read_state_dict(path)
+
+
+def test_each_zip_storage_is_read_once(tmp_path):
+    import tracemalloc
+
+    # 300 tensors over one 1 MiB storage: 300 MiB if each reference read the storage again.
+    asm = Asm().state_dict().raw(pickle.MARK)
+    for i in range(300):
+        asm.str(f"t{i}").stored(9, "k", 1 << 18, False).tensor(9, (1 << 18,), (1,))
+    path = zip_file(tmp_path / "shared.pt", asm.raw(pickle.SETITEMS).bytes(), {"k": bytes(1 << 20)})
+    tracemalloc.start()
+    state = read_state_dict(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(state) == 300 and all(np.shares_memory(state["t0"], v) for v in state.values())
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_oversized_zip_pickle_is_refused(tmp_path, monkeypatch):
+    from tfsr.official import torch_pickle
+
+    state, _ = sample_state()
+    path = write_zip(tmp_path / "big.pt", state)
+    monkeypatch.setattr(torch_pickle, "MAX_DATA_PKL_BYTES", 256)
+    with pytest.raises(ModelError, match="more than a weights pickle needs"):
+        read_state_dict(path)
+
+
+def test_legacy_storages_together_may_not_claim_more_than_the_file(tmp_path):
+    # Each storage alone fits the file; all of them together would allocate 100x its size.
+    asm = Asm().state_dict().raw(pickle.MARK)
+    for i in range(100):
+        asm.str(f"t{i}").stored(9, f"k{i}", 64, True).tensor(9, (1,), (1,))
+    body = asm.raw(pickle.SETITEMS).bytes()
+    path = legacy_file(tmp_path / "claims.pkl", body, {})
+    with pytest.raises(ModelError, match="more than the file holds"):
+        read_state_dict(path)
