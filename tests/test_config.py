@@ -109,3 +109,32 @@ def test_broken_base_chains_are_named(tmp_path: Path) -> None:
     loop = write(tmp_path, {"base": "a.yaml"}, "b.yaml")
     with pytest.raises(ConfigError, match="includes itself"):
         load_config(loop)
+
+
+@pytest.mark.parametrize("text, expected", [("1e-4", 1e-4), ("2E-5", 2e-5), ("+3e-4", 3e-4), ("5e3", 5000.0), ("1.5e-4", 1.5e-4)])
+def test_exponent_floats_are_numbers_in_overrides_and_files(tmp_path: Path, text: str, expected: float) -> None:
+    # PyYAML (YAML 1.1) reads `1e-4` as a string; a float field must still take it as the number it is.
+    cfg = load_config(write(tmp_path, {"data": {"demo": True}}), [f"training.g_optimizer.learning_rate={text}"])
+    assert cfg.training.g_optimizer.learning_rate == pytest.approx(expected)
+    assert isinstance(cfg.training.g_optimizer.learning_rate, float)
+    path = tmp_path / "typed.yaml"
+    path.write_text(f"data:\n  demo: true\ntraining:\n  d_optimizer:\n    learning_rate: {text}\n")
+    cfg = load_config(path)
+    assert cfg.training.d_optimizer.learning_rate == pytest.approx(expected)
+    assert isinstance(cfg.training.d_optimizer.learning_rate, float)
+
+
+@pytest.mark.parametrize("text", ["fast", "nan", "inf", "1e", "1,5", "1e-4x", "e-4"])
+def test_non_numbers_in_float_fields_are_still_refused(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, {})
+    with pytest.raises(ConfigError) as err:
+        load_config(path, [f"training.g_optimizer.learning_rate={text}"])
+    assert f"training.g_optimizer.learning_rate must be a number, got '{text}'" in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_exponent_strings_stay_strings_and_integers_stay_strict(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, {"data": {"demo": True}}), ["name=1e-4"])
+    assert cfg.name == "1e-4"
+    with pytest.raises(ConfigError, match="training.steps must be an integer, got '1e3'"):
+        load_config(write(tmp_path, {}), ["training.steps=1e3"])

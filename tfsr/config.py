@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -404,6 +405,12 @@ def validate(cfg: Config, where: str) -> None:
 
 
 # --------------------------------------------------------------------------------------- conversion
+# A decimal number in YAML 1.2's spelling. PyYAML reads YAML 1.1, whose floats need a dot, so `1e-4` or `5E3`
+# arrive as strings; where a float is expected these are taken as numbers, while `nan`, `inf`, `1,5` or `fast`
+# stay refused (`.inf` and `.nan` are already floats when someone really means them).
+_NUMBER = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin is Literal:
@@ -453,6 +460,8 @@ def _convert(tp: Any, value: Any, key: str, where: str) -> Any:
             raise ConfigError(f"{where}: {key} must be an integer, got {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
         return float(value)
