@@ -24,16 +24,28 @@ private const val MARGIN = 0.25
 private const val FEATHER = 0.15
 
 /**
+ * How many times its own size an enhanced face is shown in the zoom strip, the factor `tfsr enhance
+ * --scale` pastes faces at (the model's 4x). A face already larger than a strip cell is shown at the
+ * cell's size: it is big enough in the frame itself.
+ */
+private const val ZOOM = 4
+
+/** Faces per zoom strip: its cells are a quarter of the frame's width. */
+private const val STRIP_CELLS = 4
+
+/**
  * One camera frame: upright RGBA -> ML Kit faces -> square crops -> 16x16 inputs -> one batched
  * Low-to-High call -> enhanced faces pasted back with a feathered mask, or shown side by side with
  * their inputs. All arithmetic is the `core` module's, which mirrors `tfsr.enhance.facecrop`.
+ * Below the pasted frame, a zoom strip shows the enhanced faces enlarged ([ZOOM]).
  *
- * Runs on the camera analysis executor; [onFrame] receives the picture to show and the readout.
- * The model is loaded on the first frame, on this thread, because the GPU context belongs to it.
+ * Runs on the camera analysis executor; [onFrame] receives the picture to show (null: keep the last
+ * one) and the readout. The model is loaded on the first frame, on this thread, because the GPU
+ * context belongs to it.
  */
 class FacePipeline(
     private val assets: AssetManager,
-    private val onFrame: (Bitmap, String) -> Unit,
+    private val onFrame: (Bitmap?, String) -> Unit,
 ) : ImageAnalysis.Analyzer, AutoCloseable {
     /** Show inputs and outputs next to each other instead of pasting. */
     @Volatile var sideBySide = false
@@ -52,14 +64,25 @@ class FacePipeline(
     private var modelStatus: String? = null
 
     override fun analyze(image: ImageProxy) {
-        val model = model() // loaded (once) before the clock starts, so compiling is not a frame's latency
-        val start = SystemClock.elapsedRealtimeNanos()
-        val frame = image.use { it.toBitmap().upright(it.imageInfo.rotationDegrees, mirror) }
+        // Everything that can fail while the ImageProxy is open happens inside use {}, so the proxy
+        // is closed on every path: an unclosed proxy stops ImageAnalysis from delivering frames.
+        val (frame, start, model) = try {
+            image.use {
+                val model = model() // loaded (once) before the clock starts: compiling is not a frame's latency
+                val start = SystemClock.elapsedRealtimeNanos()
+                Triple(it.toBitmap().upright(it.imageInfo.rotationDegrees, mirror), start, model)
+            }
+        } catch (e: Throwable) {
+            if (!e.isRecoverable()) throw e
+            onFrame(null, "error: ${e.describe()}")
+            return
+        }
         try {
             process(frame, start, model)
-        } catch (e: Exception) {
+        } catch (e: Throwable) {
+            if (!e.isRecoverable()) throw e
             // Keep the stream alive and say what went wrong instead of killing the analysis thread.
-            onFrame(frame, "error: ${e.message ?: e.javaClass.simpleName}")
+            onFrame(frame, "error: ${e.describe()}")
         }
     }
 
@@ -87,7 +110,7 @@ class FacePipeline(
             drawSideBySide(pixels.toBitmap(), squares, inputs, outputs)
         } else {
             outputs.forEachIndexed { i, enhanced -> FaceMath.pasteFace(pixels, enhanced, squares[i], FEATHER) }
-            pixels.toBitmap()
+            withZoomStrip(pixels.toBitmap(), squares, outputs)
         }
         val finished = SystemClock.elapsedRealtimeNanos()
 
@@ -110,12 +133,36 @@ class FacePipeline(
                 val loaded = SuperResolver(assets)
                 resolver = loaded
                 "${loaded.accelerator}, batch ${loaded.batch}"
-            } catch (e: Exception) {
-                "NO MODEL ($MODEL_ASSET: ${e.message ?: e.javaClass.simpleName}); " +
-                    "run ./gradlew :app:copyModel -PtfsrModel=..."
+            } catch (e: Throwable) {
+                // A missing native library (UnsatisfiedLinkError, NoClassDefFoundError) is a
+                // LinkageError, not an Exception: it is reported like a missing model.
+                if (!e.isRecoverable()) throw e
+                "NO MODEL ($MODEL_ASSET: ${e.describe()}); run ./gradlew :app:copyModel -PtfsrModel=..."
             }
         }
         return resolver
+    }
+
+    /**
+     * The frame with a strip below it holding each enhanced face at [ZOOM] times its size in the
+     * frame (at most one cell, a quarter of the frame's width), left to right in detection order;
+     * faces past the fourth are left out of the strip. Without faces the frame is returned as is.
+     */
+    private fun withZoomStrip(frame: Bitmap, squares: List<SquareBox>, outputs: List<FloatImage>): Bitmap {
+        if (outputs.isEmpty()) return frame
+        val cell = frame.width / STRIP_CELLS
+        val shown = Bitmap.createBitmap(frame.width, frame.height + cell, Bitmap.Config.ARGB_8888)
+        val canvas = Canvas(shown)
+        canvas.drawColor(Color.BLACK)
+        canvas.drawBitmap(frame, 0f, 0f, null)
+        val smooth = Paint().apply { isFilterBitmap = true }
+        outputs.take(STRIP_CELLS).forEachIndexed { i, enhanced ->
+            val side = (ZOOM * squares[i].side).coerceAtMost(cell)
+            val left = i * cell + (cell - side) / 2
+            val top = frame.height + (cell - side) / 2
+            canvas.drawBitmap(enhanced.toBitmap(), null, Rect(left, top, left + side, top + side), smooth)
+        }
+        return shown
     }
 
     /**
@@ -157,3 +204,11 @@ class FacePipeline(
 }
 
 private fun millis(nanos: Long) = nanos / 1e6
+
+/**
+ * What the pipeline reports and carries on from: exceptions and linkage errors (a LiteRT or ML Kit
+ * native library that fails to load). VirtualMachineErrors such as OutOfMemoryError are rethrown.
+ */
+internal fun Throwable.isRecoverable() = this is Exception || this is LinkageError
+
+internal fun Throwable.describe() = message ?: javaClass.simpleName
