@@ -15,6 +15,9 @@ Pinned protocol (the LS3D-W column of the paper's table 1):
   and then over channels (RGB), then over images.
 - Low-resolution inputs of the pairs: `tfsr.data.degrade.bilinear` (bilinear, no anti-aliasing), the same
   operator the bilinear-trained baseline sees in training.
+- Reference upsamplers of real pairs (`upsampled`): `tf.image.resize` of the LR faces by `scale`,
+  `bicubic` or `bilinear`, half-pixel centres, clipped to [-1, 1] (anti-aliasing does not apply when
+  enlarging).
 
 Example:
     >>> psnr(sr, hr, channel="y")  # doctest: +SKIP
@@ -120,6 +123,22 @@ def bilinear_inputs(hr: np.ndarray, scale: int = 4) -> np.ndarray:
 
     x = quantise(hr).astype(np.float32) / 127.5 - 1.0
     return np.asarray(degrade.bilinear(x, scale))
+
+
+def upsampled(lr: np.ndarray, scale: int = 4, method: str = "bicubic") -> np.ndarray:
+    """Low-resolution faces enlarged by `scale` with `tf.image.resize`: `[N, h*scale, w*scale, 3]` float32 in [-1, 1].
+
+    Args:
+        lr: `[N, h, w, 3]` uint8 faces, or floats in [-1, 1] (quantised first, as saving would).
+        scale: enlargement factor.
+        method: a `tf.image.resize` method (`bicubic`, `bilinear`).
+    """
+    import tensorflow as tf
+
+    x = quantise(lr).astype(np.float32) / 127.5 - 1.0
+    out = tf.image.resize(x, (x.shape[1] * scale, x.shape[2] * scale), method)
+    # Bicubic overshoots at edges; clip as the network's tanh-bounded outputs are.
+    return np.asarray(tf.clip_by_value(out, -1.0, 1.0))
 
 
 def quality(sr: np.ndarray, hr: np.ndarray) -> dict[str, float]:
