@@ -8,6 +8,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# The `tfsr` command hides TensorFlow's start-up notices; this package imports TensorFlow below, before the
+# command's entry point runs, so the quiet import has to start here (it does nothing for a library import).
+from tfsr.startup import start_command_quietly as _start_command_quietly  # noqa: E402
+
+_start_command_quietly()
+
 from tfsr import layers as layers  # noqa: E402  (registration side effect)
 from tfsr import models as models  # noqa: E402
 from tfsr.config import Config, load_config  # noqa: E402

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from typing import Sequence
+
+from tfsr.startup import VERBOSE_FLAGS, quiet_tensorflow_startup
 
 # Subcommands are imported only when used, so `tfsr --help` stays fast and a broken optional dependency of
 # one command cannot take the others down.
@@ -21,6 +22,22 @@ COMMANDS: dict[str, str] = {
     "convert-official": "tfsr.commands.convert_official",
     "benchmark": "tfsr.commands.benchmark",
 }
+
+
+def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
+    """The `-v/--verbose` flag; `main` reads it from argv before parsing (TensorFlow starts before that).
+
+    Args:
+        parser: the main parser or a subcommand's.
+        default: `False` on the main parser; `argparse.SUPPRESS` on subcommands, so their default does not
+            overwrite a flag given before the subcommand.
+    """
+    parser.add_argument(
+        *VERBOSE_FLAGS,
+        action="store_true",
+        default=default,
+        help="show TensorFlow's start-up and info messages (also TFSR_VERBOSE=1)",
+    )
 
 
 def _available_commands() -> dict[str, object]:
@@ -44,18 +61,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-world face super-resolution: learn the degradation first (Bulat et al., ECCV 2018).",
     )
     parser.add_argument("--version", action="version", version=f"tfsr {__version__}")
+    _add_verbose(parser, False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in _available_commands().items():
         doc = (module.__doc__ or name).strip().splitlines()[0]
         sub = subparsers.add_parser(name, help=doc, description=module.__doc__)
         module.add_arguments(sub)
+        _add_verbose(sub, argparse.SUPPRESS)
         sub.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `tfsr` console script; returns the process exit code."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Entry point of the `tfsr` console script; returns the process exit code.
+
+    TensorFlow's start-up notices are hidden unless `-v/--verbose` or TFSR_VERBOSE=1 asks for them; its
+    warnings and errors while a command runs still print.
+
+    Args:
+        argv: the arguments after `tfsr` (default: the process's).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Usually already done by `tfsr.startup.start_command_quietly`; needed when `main` is the first to reach TensorFlow.
+    quiet_tensorflow_startup(argv)
     from tfsr.errors import TfsrError
 
     parser = build_parser()
