@@ -3,11 +3,15 @@
 The converter's own `Analyzer(gpu_compatibility=True)` reports "compatible" for anything, so this module
 encodes the delegate's acceptance rules directly: the operator's builtin code, its version (each parser of
 the delegate's model builder has a maximum), the options it checks, the count of runtime (non-constant)
-inputs, and the types of runtime tensors. The rules are those of the delegate's `model_builder.cc`
-(`CheckMaxSupportedOpVersion` per parser) and `gpu_compatibility.cc` (`CheckGpuDelegateCompatibility`),
-with quantised operators allowed, as in the delegate's default options (`ENABLE_QUANT`). The table holds the
-operators an image-to-image network can reasonably produce; anything else (a Flex or other custom op,
-control flow, an operator outside the table) is refused.
+and constant inputs, the shapes it can broadcast or read as constants, and the types and ranks of tensors.
+The rules are those of the delegate's `model_builder.cc` (`CheckMaxSupportedOpVersion` per parser,
+`IsAllAllowedTensors`, and what `Parse` refuses, such as `ParseInputsWithConstTensor`'s constant shapes) and
+`tensorflow/lite/tools/versioning/gpu_compatibility.cc` (`CheckGpuDelegateCompatibility`), with quantised
+operators allowed, as in the delegate's default options (`ENABLE_QUANT`), and the delegate's default
+broadcasting (`GpuCompatibilityFlags::kStandard`: the parsers call `CheckGpuDelegateCompatibility` without
+flags; only the offline flatbuffer overload assumes `kEnhancedBroadcast`). The table holds the operators an
+image-to-image network can reasonably produce; anything else (a Flex or other custom op, control flow, an
+operator outside the table) is refused.
 
 The delegate runs a single partition by default (`max_delegated_partitions = 1`): one refused operator
 splits the graph and leaves part of the network on the CPU, so the gate demands that every operator passes.
@@ -83,29 +87,106 @@ def _io(runtime_inputs: int, outputs: int = 1, const_inputs: int | None = None) 
 
 
 def _conv(op: OpView) -> str | None:
+    # CheckConvoultionInputOutput: at most 2 runtime inputs, 1 output, and a filter present (input 1) when
+    # it is a constant; then CheckStridesAndDilation and IsActivationSupported.
     if op.runtime_inputs > 2 or len(op.outputs) != 1:
         return f"expects 1-2 runtime inputs and 1 output, has {op.runtime_inputs} and {len(op.outputs)}"
+    if op.runtime_inputs == 1 and len(op.inputs) < 2:
+        return "has no filter tensor (input 1)"
     o = op.options
     if o is None or min(o.strideH, o.strideW) <= 0 or min(o.dilationHFactor, o.dilationWFactor) <= 0:
         return "strides and dilations must be positive"
     return _fused_activation(op)
 
 
-def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    # The offline check assumes the delegate's enhanced broadcast: numpy-style right-aligned broadcasting.
-    return all(x == y or 1 in (x, y) for x, y in zip(reversed(a), reversed(b)))
+def _depthwise(op: OpView) -> str | None:
+    """`CheckDepthwiseConvGpuDelegateCompatibility`: the convolution checks, then the shapes it relies on."""
+    problem = _conv(op)
+    if problem:
+        return problem
+    (_, src, _), (_, filt, _) = op.inputs[:2]
+    dst = op.outputs[0][1]
+    if any(len(shape) != 4 for shape in (src, filt, dst)):
+        return f"input, filter and output must be 4D, are {list(src)}, {list(filt)}, {list(dst)}"
+    multiplier = op.options.depthMultiplier
+    if src[0] != dst[0]:
+        return f"input batch {src[0]} != output batch {dst[0]}"
+    if filt[3] != dst[3]:
+        return f"filter channels {filt[3]} != output channels {dst[3]}"
+    if dst[3] != src[3] * multiplier:
+        return f"output channels {dst[3]} != input channels {src[3]} x depth_multiplier {multiplier}"
+    if len(op.inputs) > 2 and int(np.prod(op.inputs[2][1])) != dst[3]:
+        return f"bias of {int(np.prod(op.inputs[2][1]))} values for {dst[3]} output channels"
+    if multiplier != 1 and src[3] != 1:
+        return f"depth_multiplier {multiplier} is supported only on 1-channel input, not {src[3]} channels"
+    return None
+
+
+def _standard_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> str | None:
+    """`CheckAddMulBroadcastCompatibility` with `GpuCompatibilityFlags::kStandard`, the delegate's default.
+
+    Only inputs of different ranks (both above 1) are checked; of those the delegate broadcasts 3D to 4D
+    with batch 1, [1, 1] to 4D with batch 1, and [B, C] to [B, H, W, C]. Anything else is refused, numpy
+    compatible or not (enhanced broadcasting is an option of other backends, not the default).
+    """
+    if len(a) <= 1 or len(b) <= 1 or len(a) == len(b):
+        return None
+    longer, shorter = (a, b) if len(a) >= len(b) else (b, a)
+    if len(longer) == 4 and (
+        (len(shorter) == 3 and longer[0] == 1)
+        or (len(shorter) == 2 and longer[0] == 1 and shorter == (1, 1))
+        or (len(shorter) == 2 and longer[0] == shorter[0] and longer[3] == shorter[1])
+    ):
+        return None
+    return (
+        f"cannot broadcast {list(a)} with {list(b)} (standard broadcasting: 3D to 4D with batch 1, "
+        "[1, 1] to 4D with batch 1, or [B, C] to [B, H, W, C])"
+    )
+
+
+def _constant_operand(shape: tuple[int, ...]) -> str | None:
+    """Whether `ParseInputsWithConstTensor` can read this constant operand of an element-wise op.
+
+    It reads a scalar (rank 0 or one element), a linear [C] tensor (every axis but the last of size 1), an
+    HW tensor (rank 2), or an HWC tensor (`SetAllDimensions` for HWC: rank 3, or rank 4 with batch 1);
+    anything else fails the delegate's Parse, and with it the whole delegate.
+    """
+    if len(shape) == 0 or int(np.prod(shape)) == 1 or all(d == 1 for d in shape[:-1]) or len(shape) in (2, 3):
+        return None
+    if len(shape) == 4 and shape[0] == 1:
+        return None
+    return (
+        f"constant operand of shape {list(shape)} is not a scalar, [C], HW, HWC or 1xHxWxC tensor "
+        "(ParseInputsWithConstTensor)"
+    )
 
 
 def _binary(op: OpView) -> str | None:
     if len(op.inputs) != 2:
         return f"{op.name} requires two input tensors, has {len(op.inputs)}"
-    (_, a, _), (_, b, _) = op.inputs
-    if len(a) > 1 and len(b) > 1 and len(a) != len(b) and not _broadcastable(a, b):
-        return f"cannot broadcast {list(a)} with {list(b)}"
+    # Two runtime inputs, or one runtime and one constant: gpu_compatibility.cc's two-argument case
+    # (SUB, DIV, MAXIMUM, MINIMUM) and ElementwiseOperationParser::Parse's VerifyInputsConstsOutputs
+    # (ADD and MUL too); the two CheckInputsConstsOutputs alternatives, as in the source.
+    if _io(2, const_inputs=0)(op) and _io(1, const_inputs=1)(op):
+        consts = len(op.inputs) - op.runtime_inputs
+        return (
+            f"needs two runtime inputs, or one runtime and one constant, and one output; has "
+            f"{op.runtime_inputs} runtime and {consts} constant input(s), {len(op.outputs)} output(s)"
+        )
+    (_, a, const_a), (_, b, const_b) = op.inputs
     if op.name == "MUL" and len(a) == len(b):
         # A matrix-vector style product, where each input is smaller in some axis, is refused.
         if any(x < y for x, y in zip(a, b)) and any(y < x for x, y in zip(a, b)):
             return f"MUL needs one input at least as large as the other in every axis: {list(a)}, {list(b)}"
+    elif op.name in ("ADD", "MUL"):
+        problem = _standard_broadcast(a, b)
+        if problem:
+            return problem
+    constant = a if const_a else b if const_b else None
+    if constant is not None:
+        problem = _constant_operand(constant)
+        if problem:
+            return problem
     return _fused_activation(op) if op.options is not None else None
 
 
@@ -170,9 +251,10 @@ GPU_RULES: dict[str, tuple[int | None, Rule]] = {
     "RELU6": (2, _ok),
     "LEAKY_RELU": (2, _ok),
     "CONV_2D": (6, _conv),
-    "DEPTHWISE_CONV_2D": (6, _conv),
+    "DEPTHWISE_CONV_2D": (6, _depthwise),
+    # DepthToSpaceOperationParser checks no version; SpaceToDepthOperationParser caps it at 2.
     "DEPTH_TO_SPACE": (None, _block_size),
-    "SPACE_TO_DEPTH": (None, _block_size),
+    "SPACE_TO_DEPTH": (2, _block_size),
     "RESIZE_BILINEAR": (3, _resize_bilinear),
     "RESIZE_NEAREST_NEIGHBOR": (3, _io(1)),
     "AVERAGE_POOL_2D": (2, _pool),
@@ -274,12 +356,14 @@ def _problem(op: OpView) -> str | None:
     max_version, rule = GPU_RULES[op.name]
     if max_version is not None and op.version > max_version:
         return f"version {op.version} is above the delegate's maximum {max_version}"
-    for role, tensors in (("input", [(t, s) for t, s, const in op.inputs if not const]), ("output", op.outputs)):
-        for dtype, shape in tensors:
-            if dtype not in _RUNTIME_TYPES:
-                return f"runtime {role} of type {dtype} (the delegate takes float32, float16, int8, uint8)"
-            if len(shape) >= 5:
-                return f"runtime {role} of rank {len(shape)} (at most 4)"
+    # IsAllAllowedTensors: no tensor of rank 5 or more, constant or not; a type check for runtime ones only.
+    tensors = [(f"{'constant' if const else 'runtime'} input", t, s, const) for t, s, const in op.inputs]
+    tensors += [("runtime output", t, s, False) for t, s in op.outputs]
+    for role, dtype, shape, const in tensors:
+        if len(shape) >= 5:
+            return f"{role} of rank {len(shape)} (the delegate takes tensors of rank 4 at most)"
+        if not const and dtype not in _RUNTIME_TYPES:
+            return f"{role} of type {dtype} (the delegate takes float32, float16, int8, uint8)"
     return rule(op)
 
 

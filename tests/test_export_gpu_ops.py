@@ -1,12 +1,21 @@
-"""The GPU-delegate operator gate: real converted files pass, Flex/unsupported ops and bad options fail."""
+"""The GPU-delegate operator gate: real converted files pass, Flex/unsupported ops and bad options fail.
+
+Each rule taken from the delegate's `gpu_compatibility.cc` / `model_builder.cc` is shown on a real converted
+file that breaks it. Where the converter cannot produce the breaking pattern (it folds constant-only
+arithmetic, writes SPACE_TO_DEPTH at version 1 or 2 only, and always writes positive dilations), the test
+converts a real file and edits that one field of its flatbuffer.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from typing import Any, Callable
 
+import flatbuffers
 import numpy as np
 import pytest
 import tensorflow as tf
+from ai_edge_litert import schema_py_generated as schema
 
 from tfsr.errors import ModelError
 from tfsr.export.convert import FORMATS, convert_saved_model, write_saved_model
@@ -14,10 +23,10 @@ from tfsr.export.gpu_ops import GPU_RULES, OpView, _problem, gpu_problems, op_co
 from tfsr.models import LowToHighGenerator
 
 
-def _convert_function(fn, select_tf_ops: bool = False) -> bytes:
-    """Converts a one-input tf.function on (1, 16, 16, 3) through a SavedModel."""
+def _convert_function(fn, select_tf_ops: bool = False, shape: tuple[int, ...] = (1, 16, 16, 3)) -> bytes:
+    """Converts a one-input tf.function on a float32 tensor of `shape` through a SavedModel."""
     module = tf.Module()
-    module.f = tf.function(fn, input_signature=[tf.TensorSpec((1, 16, 16, 3), tf.float32)])
+    module.f = tf.function(fn, input_signature=[tf.TensorSpec(shape, tf.float32)])
     with tempfile.TemporaryDirectory() as d:
         tf.saved_model.save(module, d, signatures={"serving_default": module.f})
         converter = tf.lite.TFLiteConverter.from_saved_model(d)
@@ -25,6 +34,31 @@ def _convert_function(fn, select_tf_ops: bool = False) -> bytes:
             [tf.lite.OpsSet.SELECT_TF_OPS] if select_tf_ops else []
         )
         return converter.convert()
+
+
+def _constant(*shape: int) -> tf.Tensor:
+    return tf.constant(np.random.default_rng(0).uniform(0.5, 1.5, shape).astype(np.float32))
+
+
+def _patched(tflite: bytes, name: str, edit: Callable[[Any, Any], None]) -> bytes:
+    """`tflite` repacked after `edit(operator, operator_code)` on its first `name` operator."""
+    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
+    code = getattr(schema.BuiltinOperator, name)
+
+    def builtin(op: Any) -> int:
+        opcode = model.operatorCodes[op.opcodeIndex]
+        return max(int(opcode.builtinCode), int(opcode.deprecatedBuiltinCode))
+
+    op = next(o for o in model.subgraphs[0].operators if builtin(o) == code)
+    edit(op, model.operatorCodes[op.opcodeIndex])
+    builder = flatbuffers.Builder(len(tflite) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _problems_of(tflite: bytes, name: str) -> list[str]:
+    """The gate's problems for operator `name` (each line starts with the operator and its version)."""
+    return [p for p in gpu_problems(tflite) if p.startswith(f"{name} v")]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +109,114 @@ def test_depth_to_space_and_pixel_ops_pass():
     tflite = _convert_function(lambda x: tf.nn.depth_to_space(tf.concat([x, -x, x, x], axis=-1) * 2.0 + 1.0, 2))
     assert "DEPTH_TO_SPACE" in op_counts(tflite)
     assert gpu_problems(tflite) == []
+    # DepthToSpaceOperationParser checks no version (unlike SPACE_TO_DEPTH's cap of 2).
+    assert gpu_problems(_patched(tflite, "DEPTH_TO_SPACE", lambda op, code: setattr(code, "version", 3))) == []
+
+
+@pytest.mark.parametrize(
+    "name, fn",
+    [
+        ("SUB", lambda x, c: x - c),
+        ("DIV", lambda x, c: c / x),  # x / c converts to MUL by 1 / c
+        ("MAXIMUM", lambda x, c: tf.maximum(x, c)),
+        ("MINIMUM", lambda x, c: tf.minimum(x, c)),
+    ],
+)
+def test_two_argument_ops_take_one_constant_at_most(name, fn):
+    c = _constant(3)
+    tflite = _convert_function(lambda x: fn(x, c))
+    view = next(op for op in operators(tflite) if op.name == name)
+    (at,) = [i for i, (_, _, const) in enumerate(view.inputs) if const]
+    assert gpu_problems(tflite) == []  # one runtime and one constant input: accepted
+    # The converter folds constant-only arithmetic, so point the runtime operand at the constant as well.
+    constant_only = _patched(tflite, name, lambda op, code: setattr(op, "inputs", [op.inputs[at]] * 2))
+    (problem,) = _problems_of(constant_only, name)
+    assert "two runtime inputs, or one runtime and one constant" in problem, problem
+    assert "0 runtime and 2 constant" in problem, problem
+
+
+@pytest.mark.parametrize("name, fn", [("ADD", lambda x, c: x + c), ("MUL", lambda x, c: x * c)])
+def test_add_and_mul_broadcast_only_as_the_delegate_does_by_default(name, fn):
+    c = _constant(16, 16, 3)
+    assert gpu_problems(_convert_function(lambda x: fn(x, c))) == []  # 3D onto 4D with batch 1
+    tflite = _convert_function(lambda x: fn(x, c), shape=(8, 16, 16, 3))
+    view = next(op for op in operators(tflite) if op.name == name)
+    assert sorted(len(shape) for _, shape, _ in view.inputs) == [3, 4]
+    (problem,) = _problems_of(tflite, name)
+    assert "cannot broadcast [8, 16, 16, 3] with [16, 16, 3]" in problem, problem
+    assert "standard broadcasting" in problem, problem
+
+
+def test_depthwise_multiplier_needs_a_one_channel_input():
+    w = _constant(3, 3, 1, 2)
+    one_channel = _convert_function(lambda x: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"), shape=(1, 16, 16, 1))
+    assert gpu_problems(one_channel) == []
+    w = _constant(3, 3, 3, 2)
+    tflite = _convert_function(lambda x: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"))
+    view = next(op for op in operators(tflite) if op.name == "DEPTHWISE_CONV_2D")
+    assert view.options.depthMultiplier == 2
+    (problem,) = _problems_of(tflite, "DEPTHWISE_CONV_2D")
+    assert "depth_multiplier 2 is supported only on 1-channel input, not 3 channels" in problem, problem
+
+
+@pytest.fixture(scope="module")
+def depthwise_file() -> bytes:
+    w = _constant(3, 3, 3, 1)
+    return _convert_function(lambda x: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME", dilations=[2, 2]))
+
+
+def _set_options(**fields: int) -> Callable[[Any, Any], None]:
+    """An edit for `_patched` that sets fields of the operator's builtin options."""
+
+    def edit(op: Any, code: Any) -> None:
+        for key, value in fields.items():
+            setattr(op.builtinOptions, key, value)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (_set_options(dilationHFactor=0), "dilations must be positive"),
+        (_set_options(strideW=0), "strides and dilations must be positive"),
+        (_set_options(fusedActivationFunction=schema.ActivationFunctionType.SIGN_BIT), "SIGN_BIT"),
+        (_set_options(depthMultiplier=2), "output channels 3 != input channels 3 x depth_multiplier 2"),
+        (lambda op, code: setattr(code, "version", 7), "version 7 is above the delegate's maximum 6"),
+    ],
+)
+def test_depthwise_options_the_delegate_checks(depthwise_file, edit, fragment):
+    assert gpu_problems(depthwise_file) == []  # dilation 2, as the converter writes it, is fine
+    (problem,) = _problems_of(_patched(depthwise_file, "DEPTHWISE_CONV_2D", edit), "DEPTHWISE_CONV_2D")
+    assert fragment in problem, problem
+
+
+def test_space_to_depth_version_is_capped_at_2():
+    tflite = _convert_function(lambda x: tf.nn.space_to_depth(x, 2))
+    assert [op.version for op in operators(tflite) if op.name == "SPACE_TO_DEPTH"] == [1]
+    assert gpu_problems(tflite) == []
+    # The converter writes version 1 (float) or 2 (int8); a newer writer's version 3 exceeds the parser's cap.
+    (problem,) = _problems_of(_patched(tflite, "SPACE_TO_DEPTH", lambda op, code: setattr(code, "version", 3)),
+                              "SPACE_TO_DEPTH")
+    assert problem == "SPACE_TO_DEPTH v3: version 3 is above the delegate's maximum 2"
+
+
+def test_a_rank_5_constant_fails_the_gate():
+    c = _constant(1, 1, 1, 1, 3)
+    tflite = _convert_function(lambda x: tf.reshape(x * c, (1, 16, 16, 3)))
+    mul = next(op for op in operators(tflite) if op.name == "MUL")
+    assert [(len(shape), const) for _, shape, const in mul.inputs] == [(4, False), (5, True)]
+    (problem,) = _problems_of(tflite, "MUL")
+    assert "constant input of rank 5" in problem, problem
+
+
+@pytest.mark.parametrize("name, fn", [("SUB", lambda x, c: x - c), ("ADD", lambda x, c: x + c)])
+def test_constant_operands_must_be_scalar_linear_hw_or_hwc(name, fn):
+    linear, batched = _constant(1, 1, 1, 3), _constant(2, 1, 1, 3)
+    assert gpu_problems(_convert_function(lambda x: fn(x, linear), shape=(2, 16, 16, 3))) == []
+    tflite = _convert_function(lambda x: fn(x, batched), shape=(2, 16, 16, 3))
+    (problem,) = _problems_of(tflite, name)
+    assert "constant operand of shape [2, 1, 1, 3] is not a scalar, [C], HW, HWC or 1xHxWxC" in problem, problem
 
 
 class _Options:
