@@ -20,6 +20,9 @@ test: $(STAMP)
 	@if command -v javac >/dev/null 2>&1 && [ -f $${JUNIT_JAR:-/usr/share/java/junit4.jar} ]; then \
 		$(MAKE) --no-print-directory android-core-test; \
 	else echo "no JDK or JUnit 4 here: Android core tests not run (apt-get install junit4 libhamcrest-java; make android-core-test)"; fi
+	@if command -v javac >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		bash android_demo/typecheck/run.sh; \
+	else echo "no JDK or npm here: Android app type check not run (android_demo/typecheck/run.sh)"; fi
 
 android-core-test:
 	bash android_demo/core/run_tests.sh
