@@ -87,11 +87,12 @@ def _io(runtime_inputs: int, outputs: int = 1, const_inputs: int | None = None) 
 
 
 def _conv(op: OpView) -> str | None:
-    # CheckConvoultionInputOutput: at most 2 runtime inputs, 1 output, and a filter present (input 1) when
-    # it is a constant; then CheckStridesAndDilation and IsActivationSupported.
+    # CheckConvoultionInputOutput: at most 2 runtime inputs, 1 output, and a filter (input 1), which it
+    # requires when the filter is constant (a runtime filter is input 1 anyway); then CheckStridesAndDilation
+    # and IsActivationSupported.
     if op.runtime_inputs > 2 or len(op.outputs) != 1:
         return f"expects 1-2 runtime inputs and 1 output, has {op.runtime_inputs} and {len(op.outputs)}"
-    if op.runtime_inputs == 1 and len(op.inputs) < 2:
+    if len(op.inputs) < 2:
         return "has no filter tensor (input 1)"
     o = op.options
     if o is None or min(o.strideH, o.strideW) <= 0 or min(o.dilationHFactor, o.dilationWFactor) <= 0:
@@ -100,26 +101,31 @@ def _conv(op: OpView) -> str | None:
 
 
 def _depthwise(op: OpView) -> str | None:
-    """`CheckDepthwiseConvGpuDelegateCompatibility`: the convolution checks, then the shapes it relies on."""
+    """`CheckDepthwiseConvGpuDelegateCompatibility`: the convolution checks, then the shapes it relies on.
+
+    In its order: 4D input, filter and output; input batch == output batch; filter channels (its last
+    axis) == output channels == input channels x depth_multiplier; a bias of one value per output channel;
+    and a depth_multiplier other than 1 only on a 1-channel input (`UnimplementedError` otherwise).
+    """
     problem = _conv(op)
     if problem:
         return problem
     (_, src, _), (_, filt, _) = op.inputs[:2]
     dst = op.outputs[0][1]
-    if any(len(shape) != 4 for shape in (src, filt, dst)):
-        return f"input, filter and output must be 4D, are {list(src)}, {list(filt)}, {list(dst)}"
     multiplier = op.options.depthMultiplier
-    if src[0] != dst[0]:
-        return f"input batch {src[0]} != output batch {dst[0]}"
-    if filt[3] != dst[3]:
-        return f"filter channels {filt[3]} != output channels {dst[3]}"
-    if dst[3] != src[3] * multiplier:
-        return f"output channels {dst[3]} != input channels {src[3]} x depth_multiplier {multiplier}"
-    if len(op.inputs) > 2 and int(np.prod(op.inputs[2][1])) != dst[3]:
-        return f"bias of {int(np.prod(op.inputs[2][1]))} values for {dst[3]} output channels"
-    if multiplier != 1 and src[3] != 1:
-        return f"depth_multiplier {multiplier} is supported only on 1-channel input, not {src[3]} channels"
-    return None
+    if any(len(shape) != 4 for shape in (src, filt, dst)):
+        problem = f"input, filter and output must be 4D, are {list(src)}, {list(filt)}, {list(dst)}"
+    elif src[0] != dst[0]:
+        problem = f"input batch {src[0]} != output batch {dst[0]}"
+    elif filt[3] != dst[3]:
+        problem = f"filter channels {filt[3]} != output channels {dst[3]}"
+    elif dst[3] != src[3] * multiplier:
+        problem = f"output channels {dst[3]} != input channels {src[3]} x depth_multiplier {multiplier}"
+    elif len(op.inputs) > 2 and int(np.prod(op.inputs[2][1])) != dst[3]:
+        problem = f"bias of {int(np.prod(op.inputs[2][1]))} values for {dst[3]} output channels"
+    elif multiplier != 1 and src[3] != 1:
+        problem = f"depth_multiplier {multiplier} is supported only on 1-channel input, not {src[3]} channels"
+    return f"{problem} (CheckDepthwiseConvGpuDelegateCompatibility)" if problem else None
 
 
 def _standard_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> str | None:
@@ -127,7 +133,9 @@ def _standard_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> str | None:
 
     Only inputs of different ranks (both above 1) are checked; of those the delegate broadcasts 3D to 4D
     with batch 1, [1, 1] to 4D with batch 1, and [B, C] to [B, H, W, C]. Anything else is refused, numpy
-    compatible or not (enhanced broadcasting is an option of other backends, not the default).
+    compatible or not: numpy-style broadcasting (`CheckIsBroadcastable`) is `kEnhancedBroadcast`, which only
+    the offline flatbuffer overload of `CheckGpuDelegateCompatibility` assumes; the delegate's parsers do not
+    pass it.
     """
     if len(a) <= 1 or len(b) <= 1 or len(a) == len(b):
         return None
@@ -139,13 +147,13 @@ def _standard_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> str | None:
     ):
         return None
     return (
-        f"cannot broadcast {list(a)} with {list(b)} (standard broadcasting: 3D to 4D with batch 1, "
-        "[1, 1] to 4D with batch 1, or [B, C] to [B, H, W, C])"
+        f"cannot broadcast {list(a)} with {list(b)} (CheckAddMulBroadcastCompatibility, standard broadcasting: "
+        "3D to 4D with batch 1, [1, 1] to 4D with batch 1, or [B, C] to [B, H, W, C])"
     )
 
 
 def _constant_operand(shape: tuple[int, ...]) -> str | None:
-    """Whether `ParseInputsWithConstTensor` can read this constant operand of an element-wise op.
+    """Why `ParseInputsWithConstTensor` cannot read this constant operand of an element-wise op, or None.
 
     It reads a scalar (rank 0 or one element), a linear [C] tensor (every axis but the last of size 1), an
     HW tensor (rank 2), or an HWC tensor (`SetAllDimensions` for HWC: rank 3, or rank 4 with batch 1);
@@ -162,6 +170,11 @@ def _constant_operand(shape: tuple[int, ...]) -> str | None:
 
 
 def _binary(op: OpView) -> str | None:
+    """ADD, SUB, DIV, MAXIMUM, MINIMUM and MUL: gpu_compatibility.cc's cases for them, then what
+    ElementwiseOperationParser::Parse needs (operand counts for ADD and MUL too, the constant's shape).
+
+    Only ADD and MUL have a broadcasting check in the source; the others have none to mirror.
+    """
     if len(op.inputs) != 2:
         return f"{op.name} requires two input tensors, has {len(op.inputs)}"
     # Two runtime inputs, or one runtime and one constant: gpu_compatibility.cc's two-argument case
@@ -171,7 +184,8 @@ def _binary(op: OpView) -> str | None:
         consts = len(op.inputs) - op.runtime_inputs
         return (
             f"needs two runtime inputs, or one runtime and one constant, and one output; has "
-            f"{op.runtime_inputs} runtime and {consts} constant input(s), {len(op.outputs)} output(s)"
+            f"{op.runtime_inputs} runtime and {consts} constant input(s), {len(op.outputs)} output(s) "
+            "(CheckInputsConstsOutputs)"
         )
     (_, a, const_a), (_, b, const_b) = op.inputs
     if op.name == "MUL" and len(a) == len(b):
@@ -355,13 +369,13 @@ def _problem(op: OpView) -> str | None:
         return "not in the table of operators the GPU delegate accepts (GPU_RULES)"
     max_version, rule = GPU_RULES[op.name]
     if max_version is not None and op.version > max_version:
-        return f"version {op.version} is above the delegate's maximum {max_version}"
+        return f"version {op.version} is above the delegate's maximum {max_version} (CheckMaxSupportedOpVersion)"
     # IsAllAllowedTensors: no tensor of rank 5 or more, constant or not; a type check for runtime ones only.
     tensors = [(f"{'constant' if const else 'runtime'} input", t, s, const) for t, s, const in op.inputs]
     tensors += [("runtime output", t, s, False) for t, s in op.outputs]
     for role, dtype, shape, const in tensors:
         if len(shape) >= 5:
-            return f"{role} of rank {len(shape)} (the delegate takes tensors of rank 4 at most)"
+            return f"{role} of rank {len(shape)} (IsAllAllowedTensors: every tensor of rank 4 at most)"
         if not const and dtype not in _RUNTIME_TYPES:
             return f"{role} of type {dtype} (the delegate takes float32, float16, int8, uint8)"
     return rule(op)
