@@ -2,8 +2,8 @@
 
 Each rule taken from the delegate's `gpu_compatibility.cc` / `model_builder.cc` is shown on a real converted
 file that breaks it. Where the converter cannot produce the breaking pattern (it folds constant-only
-arithmetic, writes SPACE_TO_DEPTH at version 1 or 2 only, and always writes positive dilations), the test
-converts a real file and edits that one field of its flatbuffer.
+arithmetic, writes SPACE_TO_DEPTH at version 1 or 2 only, and writes convolution options and versions the
+delegate accepts), the test converts a real file and edits that one field of its flatbuffer.
 """
 
 from __future__ import annotations
