@@ -23,6 +23,9 @@ test: $(STAMP)
 	@if command -v javac >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
 		bash android_demo/typecheck/run.sh; \
 	else echo "no JDK or npm here: Android app type check not run (android_demo/typecheck/run.sh)"; fi
+	@if [ -x $${JAVA22_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java ] && [ -f $${JUNIT_JAR:-/usr/share/java/junit4.jar} ]; then \
+		PY=$(abspath $(PY)) bash android_demo/modeltest/run.sh; \
+	else echo "no JDK 22+ or JUnit 4 here: Android model-path test not run (android_demo/modeltest/run.sh)"; fi
 
 android-core-test:
 	bash android_demo/core/run_tests.sh
