@@ -21,6 +21,8 @@ if [ ! -x "$kotlinc" ]; then
     command -v npm >/dev/null || fail "kotlinc not found and no npm to install kotlin-compiler@$kotlin_version"
     echo "typecheck: installing kotlin-compiler@$kotlin_version from the npm registry into android_demo/.typecheck/"
     mkdir -p "$demo/.typecheck"
+    # A package.json of its own keeps npm from installing into some package.json further up.
+    [ -f "$demo/.typecheck/package.json" ] || echo '{"private": true}' > "$demo/.typecheck/package.json"
     (cd "$demo/.typecheck" && npm install --no-save --no-audit --no-fund --silent "kotlin-compiler@$kotlin_version") \
         || fail "npm install kotlin-compiler@$kotlin_version failed"
 fi
