@@ -24,9 +24,9 @@ private const val MARGIN = 0.25
 private const val FEATHER = 0.15
 
 /**
- * How many times its own size an enhanced face is shown in the zoom strip, the factor `tfsr enhance
- * --scale` pastes faces at (the model's 4x). A face already larger than a strip cell is shown at the
- * cell's size: it is big enough in the frame itself.
+ * How many times its own size an enhanced face is shown in the zoom strip: the model's factor, the
+ * scale at which `tfsr enhance` is to paste faces into an upscaled picture. A face already larger
+ * than a strip cell is shown at the cell's size: it is big enough in the frame itself.
  */
 private const val ZOOM = 4
 
