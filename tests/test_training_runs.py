@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -19,11 +20,13 @@ import yaml
 
 from tfsr.config import Config, config_from_dict
 from tfsr.models import build_high_to_low, build_low_to_high, load_generator
-from tfsr.training.callbacks import truncate_after
+from tfsr.training.callbacks import TrainingDiverged, non_finite_variables, truncate_after
+from tfsr.training.distribute import make_strategy
 from tfsr.errors import ConfigError
 from tfsr.training.rundir import config_differences, open_run
 from tfsr.training.runner import epoch_plan, run_training
 from tfsr.training.samples import GAP, SampleSheet
+from tfsr.training.stage import build_stage_model
 
 STEPS = 5
 STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"  # the GAN's step in a checkpoint
@@ -237,4 +240,64 @@ def test_open_run_keeps_existing_runs(tmp_path):
     assert config_differences({"a": {"b": 1, "c": [1, 2]}}, {"a": {"b": 1, "c": [1, 3], "d": 0}}) == [
         ("a.c", [1, 2], [1, 3]),
         ("a.d", None, 0),
+    ]
+
+
+def _poison(variable: tf.Variable | keras.Variable, value: float = float("nan")) -> None:
+    """Puts `value` into the first element of `variable`, leaving the rest as it was."""
+    array = keras.ops.convert_to_numpy(variable).copy()
+    array.flat[0] = value
+    variable.assign(array)
+
+
+class PoisonAdamAfter(keras.callbacks.Callback):
+    """After step `at` (its losses already logged, and finite), puts a NaN into one of Adam's second moments of
+    the generator: the state an overflowing update leaves behind."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+        self.poisoned: str | None = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(keras.ops.convert_to_numpy(self.model.step)) == self.at:
+            velocity = next(v for v in self.model.g_optimizer.variables if v.path.endswith("_velocity"))
+            _poison(velocity)
+            self.poisoned = velocity.path
+
+
+def test_non_finite_state_with_finite_losses_stops_before_the_checkpoint(tmp_path):
+    """A step whose losses are finite but whose update left a NaN in Adam's state is not checkpointed as good."""
+    run, poison = tmp_path / "run", PoisonAdamAfter(at=3)
+    with pytest.raises(TrainingDiverged) as err:
+        run_training(tiny_config(n_critic=1, batch_size=4), run, verbose=0, extra_callbacks=[poison])
+    kept = run / "checkpoints" / "ckpt-2"
+    assert str(err.value) == (
+        f"non-finite values in g_optimizer/{poison.poisoned} at step 3: training stopped; {kept} is kept "
+        "(a lower learning rate usually helps)"
+    )
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")) == str(kept)
+    values = checkpoint_values(run)
+    assert int(values[STEP_KEY]) == 2
+    assert all(np.all(np.isfinite(v)) for v in values.values() if v.dtype.kind == "f")
+    # The losses of step 3 were finite: only the state check could stop it.
+    with open(run / "logs" / "steps.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert int(rows[-1]["step"]) == 3 and all(np.isfinite(float(v)) for k, v in rows[-1].items() if k != "step")
+    assert str(err.value) in (run / "logs" / "train.log").read_text()
+
+
+def test_non_finite_variables_names_weights_averages_and_optimizer_slots():
+    gan = build_stage_model(tiny_config(n_critic=1, batch_size=4), make_strategy("one_device"))
+    items = gan.checkpoint_items()
+    assert non_finite_variables(items) == []
+    weight = next(iter(items["discriminator_16"].by_path.values()))
+    average = gan.emas["high_to_low"].averages[1]
+    moment = next(v for v in gan.d_optimizer.variables if v.path.endswith("_momentum"))
+    for variable, value in ((weight, float("nan")), (average, float("inf")), (moment, float("-inf"))):
+        _poison(variable, value)
+    assert non_finite_variables(items) == [
+        f"discriminator_16/{weight.name}",
+        f"ema_high_to_low/{average.name}",
+        f"d_optimizer/{moment.path}",
     ]

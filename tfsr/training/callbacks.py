@@ -3,11 +3,13 @@
 Every callback reads the run's global step (generator updates since the run began) from the GAN's `step`,
 so files written after a resume carry the same numbers an uninterrupted run would have written. Give them to
 `fit` in this order: logging first (the row with the bad value is kept), then the non-finite check (which
-raises before anything is saved), then the savers.
+raises before anything is saved), then the savers. A loss can stay finite for the step that breaks the
+weights or Adam's moments, so `PeriodicCheckpoint` also checks everything it saves before it saves it, and
+stops the same way.
 
 Example:
-    >>> callbacks = [MetricsLog(run.logs, writer), StopOnNonFinite(lambda: manager.latest_checkpoint),
-    ...              PeriodicCheckpoint(manager, every=1000), GeneratorSaver(run, gan.generators)]
+    >>> callbacks = [MetricsLog(run.logs, writer), StopOnNonFinite(lambda: kept_checkpoint(manager)),
+    ...              PeriodicCheckpoint(manager, 1000, items), GeneratorSaver(run, gan.generators)]
     >>> gan.fit(ds, steps_per_epoch=50, epochs=4, callbacks=callbacks)  # doctest: +SKIP
 """
 
@@ -17,7 +19,7 @@ import csv
 import logging
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import keras
 import numpy as np
@@ -43,11 +45,57 @@ def _scalars(logs: dict[str, Any] | None) -> dict[str, float]:
     return {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
 
 
+def kept_checkpoint(manager: tf.train.CheckpointManager) -> str:
+    """Which checkpoint a stopped run keeps (`"runs/x/checkpoints/ckpt-1000 is kept"`), for the messages."""
+    return f"{manager.latest_checkpoint} is kept" if manager.latest_checkpoint else "no checkpoint yet"
+
+
+def diverged(what: str, step: int, kept: str) -> TrainingDiverged:
+    """The error (logged here) that stops a run whose losses or state are no longer finite.
+
+    Args:
+        what: the non-finite values, e.g. `g_loss=nan`.
+        step: the global step at which they were found.
+        kept: which checkpoint survives (`kept_checkpoint`).
+    """
+    message = f"{what} at step {step}: training stopped; {kept} (a lower learning rate usually helps)"
+    log.error(message)
+    return TrainingDiverged(message)
+
+
+def _float_variables(items: Mapping[str, Any]) -> list[tuple[str, tf.Variable]]:
+    """`(name, variable)` for every float variable of checkpoint items: networks' weights, weight averages
+    (`tf.Module`s), Keras optimizers (their slots: Adam's moments) and plain variables."""
+    found = []
+    for key, item in items.items():
+        for v in [item] if isinstance(item, tf.Variable) else item.variables:
+            # A Keras optimizer's variables are Keras variables; the TensorFlow variable is their `value`.
+            value = v.value if isinstance(v, keras.Variable) else v
+            if value.dtype.is_floating:
+                found.append((f"{key}/{getattr(v, 'path', v.name)}", value))
+    return found
+
+
+def non_finite_variables(items: Mapping[str, Any]) -> list[str]:
+    """The names of the float variables of `items` (as for `tf.train.Checkpoint(**items)`) that hold a NaN or
+    an infinity, in order; empty when all are finite.
+
+    Args:
+        items: checkpoint items, e.g. a stage GAN's `checkpoint_items()`.
+    """
+    named = _float_variables(items)
+    if not named:
+        return []
+    # One device-to-host copy for all variables, not one per variable.
+    finite = keras.ops.convert_to_numpy(tf.stack([tf.reduce_all(tf.math.is_finite(v)) for _, v in named]))
+    return [name for (name, _), ok in zip(named, finite) if not ok]
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
     """Raises `TrainingDiverged` at the first NaN or infinite metric, before any later callback can save.
 
     Args:
-        last_checkpoint: says which checkpoint is kept (`"runs/x/checkpoints/ckpt-1000 is kept"`), for the message.
+        last_checkpoint: says which checkpoint is kept (`kept_checkpoint`), for the message.
     """
 
     def __init__(self, last_checkpoint: Callable[[], str]) -> None:
@@ -57,33 +105,40 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         bad = {k: v for k, v in _scalars(logs).items() if not math.isfinite(v)}
         if bad:
-            step = current_step(self.model)
             values = ", ".join(f"{k}={v}" for k, v in bad.items())
-            message = (
-                f"{values} at step {step}: training stopped; {self.last_checkpoint()} "
-                "(a lower learning rate usually helps)"
-            )
-            log.error(message)
-            raise TrainingDiverged(message)
+            raise diverged(values, current_step(self.model), self.last_checkpoint())
 
 
 class PeriodicCheckpoint(keras.callbacks.Callback):
-    """Saves a `tf.train.CheckpointManager` every `every` steps and at the end of every epoch.
+    """Saves a `tf.train.CheckpointManager` every `every` steps and at the end of every epoch, after checking
+    that everything saved is finite.
+
+    A finite loss does not prove a finite state: the update after it can overflow a weight or Adam's second
+    moment, and the next checkpoint would keep that as the run's last good state. So before each save every
+    float variable of `items` is checked, and a non-finite one raises `TrainingDiverged` (as
+    `StopOnNonFinite` does for losses) with the previous checkpoint left as the newest.
 
     Args:
         manager: the run's checkpoint manager; checkpoints are numbered by step.
         every: steps between checkpoints.
+        items: what the manager's checkpoint holds: the mapping given to `tf.train.Checkpoint(**items)` (a
+            stage GAN's `checkpoint_items()`: networks, weight averages, optimizers, step).
     """
 
-    def __init__(self, manager: tf.train.CheckpointManager, every: int) -> None:
+    def __init__(self, manager: tf.train.CheckpointManager, every: int, items: Mapping[str, Any]) -> None:
         super().__init__()
         self.manager = manager
         self.every = every
+        self.items = items
         self.saved_step: int | None = None
 
     def save(self) -> None:
         step = current_step(self.model)
         if step != self.saved_step:
+            bad = non_finite_variables(self.items)
+            if bad:
+                shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+                raise diverged(f"non-finite values in {shown}", step, kept_checkpoint(self.manager))
             path = self.manager.save(checkpoint_number=step)
             self.saved_step = step
             log.debug("checkpoint at step %d: %s", step, path)

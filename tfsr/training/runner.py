@@ -186,7 +186,8 @@ def run_training(
     Raises:
         ConfigError: bad batch size, missing or mismatched upstream runs, or a run dir of another config.
         ModelError: a checkpoint in `run_dir` that does not fit the networks.
-        TrainingDiverged: a loss became NaN or infinite (the last good checkpoint is kept).
+        TrainingDiverged: a loss, weight or optimizer state became NaN or infinite (the last good checkpoint
+            is kept).
         DataError: a data source is missing or empty.
     """
     t = cfg.training
@@ -198,7 +199,8 @@ def run_training(
     sheet = sample_sheet(cfg)
     run = open_run(cfg, Path(run_dir), resume)
     with _text_log(run):
-        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+        items = gan.checkpoint_items()
+        checkpoint = tf.train.Checkpoint(**items)
         manager = tf.train.CheckpointManager(checkpoint, str(run.checkpoints), max_to_keep=CHECKPOINTS_KEPT)
         latest = run.latest_checkpoint()
         if latest:
@@ -221,11 +223,9 @@ def run_training(
         writer = _tensorboard_writer(run)
         callbacks = [
             cb.MetricsLog(run.logs, writer),
-            cb.StopOnNonFinite(
-                lambda: f"{manager.latest_checkpoint} is kept" if manager.latest_checkpoint else "no checkpoint yet"
-            ),
+            cb.StopOnNonFinite(lambda: cb.kept_checkpoint(manager)),
             *extra_callbacks,
-            cb.PeriodicCheckpoint(manager, t.checkpoint_every),
+            cb.PeriodicCheckpoint(manager, t.checkpoint_every, items),
             saver,
             cb.SampleGrids(sheet, lambda: shown_generators(gan), writer, run.samples, t.sample_every),
         ]
