@@ -11,7 +11,8 @@ import tensorflow as tf
 
 import tfsr
 from tfsr.config import ModelConfig, load_config
-from tfsr.layers import BilinearUpsampling, GeneratorResidualBlock, PixelShuffle, SpectralConv2D, SpectralDense
+from tfsr.layers import BicubicUpsampling, BilinearUpsampling, GeneratorResidualBlock, InputSkip, PixelShuffle
+from tfsr.layers import SpectralConv2D, SpectralDense
 from tfsr.models import Discriminator, HighToLowGenerator, LowToHighGenerator, build_discriminator
 from tfsr.models import build_high_to_low, build_low_to_high
 
@@ -55,6 +56,8 @@ def test_spectral_norm_of_every_kernel_is_one_after_training_calls(cfg: ModelCon
         d = build_discriminator(cfg, size)
         optimizer = keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)  # the paper's settings
         real, fake = faces(4, size, seed=5), faces(4, size, seed=6)
+        d(real, training=False)  # builds: the warm start converges every u on the initial kernels
+        warm = {layer.path: layer.u.numpy().copy() for layer in d.spectral_layers()}
         # A few real discriminator updates (hinge loss): the kernels move, and u must keep tracking them.
         for _ in range(5):
             with tf.GradientTape() as tape:
@@ -68,6 +71,32 @@ def test_spectral_norm_of_every_kernel_is_one_after_training_calls(cfg: ModelCon
         assert len(layers) == 12 + (3 if size == 16 else 4) + 1
         for layer in layers:
             assert abs(layer.spectral_norm() - 1.0) < 1e-2, layer.path
+            # The warm start alone would pass the check above (five small updates barely move a kernel): the
+            # training calls must also have advanced u (a 1-unit layer's u is always +-1).
+            if layer.u.shape[-1] > 1:
+                assert np.any(layer.u.numpy() != warm[layer.path]), f"{layer.path}: u was not updated"
+
+
+@pytest.mark.parametrize("make", [lambda: SpectralDense(4), lambda: SpectralConv2D(4, 3)], ids=["dense", "conv"])
+def test_power_iteration_finds_sigma_from_a_cold_start_in_training_calls(make) -> None:
+    layer = make()
+    x = tf.constant(faces(2, 6) if isinstance(layer, SpectralConv2D) else faces(2, 6).reshape(2, -1))
+    layer(x, training=False)
+    # A kernel of known singular values 2, 1, 0.5, 0.25: power iteration gains (2 / 1)^2 = 4x a step on the
+    # second direction, and sigma is 2.
+    rng = np.random.default_rng(7)
+    shape = tuple(layer.kernel.shape)
+    left, _ = np.linalg.qr(rng.standard_normal((int(np.prod(shape[:-1])), 4)))
+    right, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    layer.kernel.assign((left @ np.diag([2.0, 1.0, 0.5, 0.25]) @ right.T).reshape(shape).astype("float32"))
+    # Cold start: u along the second singular direction, with a trace of the first. Left there, sigma is
+    # taken as about 1 and the "normalised" kernel keeps a norm of about 2.
+    layer.u.assign((right[:, 1] + 1e-3 * right[:, 0])[None].astype("float32"))
+    assert layer.spectral_norm() > 1.5
+    for _ in range(15):
+        layer(x, training=True)
+    assert abs(layer.spectral_norm() - 1.0) < 1e-3
+    np.testing.assert_allclose(np.abs(layer.u.numpy()[0]), np.abs(right[:, 0]), atol=1e-3)
 
 
 def test_spectral_norm_is_a_reparametrisation_with_gradients_through_sigma() -> None:
@@ -142,8 +171,10 @@ def test_keras_save_load_gives_identical_outputs(cfg: ModelConfig, which: str, t
         GeneratorResidualBlock(8, bn_epsilon=1e-3, bn_momentum=0.99, use_bias=True),
         PixelShuffle(2),
         BilinearUpsampling(2, align_corners=True),
-        HighToLowGenerator(filters=8, noise_dim=4, blocks_per_group=1, hr_size=32),
-        LowToHighGenerator((8, 8, 8), (1, 1, 1), align_corners=True),
+        BicubicUpsampling(4),
+        InputSkip(),
+        HighToLowGenerator(filters=8, noise_dim=4, blocks_per_group=1, hr_size=32, input_skip=True),
+        LowToHighGenerator((8, 8, 8), (1, 1, 1), align_corners=True, input_skip=True),
         Discriminator(16, filters=8, power_iterations=2),
     ],
     ids=lambda layer: type(layer).__name__,
@@ -202,3 +233,31 @@ def test_import_tfsr_registers_for_load_model(cfg: ModelConfig, tmp_path: Path) 
     build_low_to_high(cfg).save(path)
     assert tfsr.models.LowToHighGenerator is LowToHighGenerator
     assert isinstance(keras.saving.load_model(path), LowToHighGenerator)
+
+
+def test_bicubic_upsampling_equals_tensorflow_bicubic_resize() -> None:
+    # Border pixels included: taps outside the image are dropped and the rest renormalised, as TF does.
+    x = tf.constant(faces(3, 16, seed=5))
+    expected = tf.image.resize(x, (64, 64), "bicubic")
+    np.testing.assert_allclose(BicubicUpsampling(4)(x), expected, atol=2e-6)
+    rectangular = tf.constant(np.random.default_rng(1).uniform(-1, 1, (1, 5, 7, 2)).astype("float32"))
+    np.testing.assert_allclose(BicubicUpsampling(2)(rectangular), tf.image.resize(rectangular, (10, 14), "bicubic"), atol=2e-6)
+
+
+@pytest.mark.parametrize("which", ["high_to_low", "low_to_high"])
+def test_input_skip_starts_at_the_resampling_and_then_learns(which: str) -> None:
+    # Zero-initialised head: the untrained network is exactly AvgPool4 / bicubic (inside the atanh bound).
+    hr, lr = tf.constant(faces(2, 64) * 0.9), tf.constant(faces(2, 16, seed=1) * 0.9)
+    if which == "high_to_low":
+        model = HighToLowGenerator(filters=8, noise_dim=4, blocks_per_group=1, input_skip=True)
+        call, base = (lambda: model((hr, tf.random.normal((2, 4))), training=True)), tf.nn.avg_pool2d(hr, 4, 4, "VALID")
+    else:
+        model = LowToHighGenerator((8, 8, 8), (1, 1, 1), input_skip=True)
+        # bicubic overshoots past the atanh bound on random pixels: compare within it
+        call, base = (lambda: model(lr, training=True)), tf.clip_by_value(tf.image.resize(lr, (64, 64), "bicubic"), -0.999, 0.999)
+    np.testing.assert_allclose(call(), base, atol=1e-5)
+    # ... and the head's gradient is not zero, so training moves it away from the resampling.
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(call() - 0.5))
+    head = model.head_conv.kernel
+    assert float(tf.reduce_max(tf.abs(tape.gradient(loss, head)))) > 0

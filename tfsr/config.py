@@ -41,11 +41,13 @@ class HighToLowConfig:
         filters: channels of every residual block.
         noise_dim: length of the noise vector z.
         blocks_per_group: residual blocks in each of the 6 groups.
+        input_skip: predict a correction of AvgPool4(HR) with a zero-initialised head (tfsr; not the paper).
     """
 
     filters: int = 64
     noise_dim: int = 64
     blocks_per_group: int = 2
+    input_skip: bool = False
 
 
 @dataclass
@@ -56,11 +58,13 @@ class LowToHighConfig:
         group_filters: channels of each group; groups after the first start with a bilinear x2.
         group_blocks: residual blocks in each group.
         align_corners: bilinear sampling convention of the upsampling layers.
+        input_skip: predict a correction of bicubic(LR) with a zero-initialised head (tfsr; not the paper).
     """
 
     group_filters: list[int] = field(default_factory=lambda: [256, 128, 96])
     group_blocks: list[int] = field(default_factory=lambda: [12, 3, 2])
     align_corners: bool = False
+    input_skip: bool = False
 
 
 @dataclass
@@ -217,6 +221,8 @@ class TrainingConfig:
         n_critic: discriminator updates per generator update.
         alpha: weight of the pixel loss.
         beta: weight of the GAN loss (0 gives the pixel-only baseline).
+        d_augment: differentiable augmentations of every discriminator input (`translation`, `cutout`;
+            DiffAugment), against a discriminator memorising a small real set; none in the paper.
         g_optimizer: generator optimizer.
         d_optimizer: discriminator optimizer.
         strategy: tf.distribute strategy.
@@ -238,6 +244,7 @@ class TrainingConfig:
     n_critic: int = 5
     alpha: float = 1.0
     beta: float = 0.05
+    d_augment: list[Literal["translation", "cutout"]] = field(default_factory=list)
     g_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     d_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     strategy: Strategy = "auto"

@@ -28,6 +28,7 @@ def build_high_to_low(cfg: ModelConfig, name: str = "high_to_low") -> HighToLowG
         hr_size=cfg.hr_size,
         bn_epsilon=cfg.bn_epsilon,
         bn_momentum=cfg.bn_momentum,
+        input_skip=h.input_skip,
         name=name,
     )
     model.build(((None, cfg.hr_size, cfg.hr_size, 3), (None, h.noise_dim)))
@@ -44,6 +45,7 @@ def build_low_to_high(cfg: ModelConfig, name: str = "low_to_high") -> keras.Mode
             align_corners=l2h.align_corners,
             bn_epsilon=cfg.bn_epsilon,
             bn_momentum=cfg.bn_momentum,
+            input_skip=l2h.input_skip,
             name=name,
         )
     else:

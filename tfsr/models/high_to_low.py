@@ -7,6 +7,7 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from tfsr.layers.input_skip import InputSkip
 from tfsr.layers.pixel_shuffle import PixelShuffle
 from tfsr.layers.residual import GeneratorResidualBlock, generator_batch_norm
 
@@ -34,6 +35,9 @@ class HighToLowGenerator(keras.Model):
         hr_size: side of the input face; a multiple of 16.
         bn_epsilon: BatchNorm epsilon.
         bn_momentum: BatchNorm momentum.
+        input_skip: predict a correction of `AvgPool4(hr)` (`InputSkip`, zero-initialised last convolution)
+            instead of the whole output; a tfsr deviation from the paper (off there) that makes the network
+            start at the pixel loss's optimum, so the GAN term only has to learn the degradation.
 
     Example:
         >>> g = HighToLowGenerator(filters=16, noise_dim=8, blocks_per_group=1)
@@ -50,6 +54,7 @@ class HighToLowGenerator(keras.Model):
         hr_size: int = 64,
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
+        input_skip: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -61,6 +66,7 @@ class HighToLowGenerator(keras.Model):
         self.hr_size = hr_size
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
+        self.input_skip = bool(input_skip)
 
         self.noise_projection = layers.Dense(hr_size * hr_size, name="noise_projection")
         self.stem = layers.Conv2D(filters, 3, padding="same", name="stem")
@@ -77,9 +83,14 @@ class HighToLowGenerator(keras.Model):
                 group.append(PixelShuffle(2, name=f"group{g}_shuffle"))
             self.groups.append(group)
         self.head_bn = generator_batch_norm(bn_epsilon, bn_momentum, "head_bn")
-        self.head_conv = layers.Conv2D(3, 3, padding="same", name="head_conv")
+        init = "zeros" if self.input_skip else "glorot_uniform"
+        self.head_conv = layers.Conv2D(3, 3, padding="same", kernel_initializer=init, name="head_conv")
         # tanh in float32: the output feeds losses and images, which must not be half precision.
-        self.head_tanh = layers.Activation("tanh", dtype="float32", name="head_tanh")
+        if self.input_skip:
+            self.skip_pool = layers.AveragePooling2D(4, name="skip_pool")
+            self.head_tanh = InputSkip(name="head_skip")
+        else:
+            self.head_tanh = layers.Activation("tanh", dtype="float32", name="head_tanh")
 
     @property
     def lr_size(self) -> int:
@@ -106,6 +117,8 @@ class HighToLowGenerator(keras.Model):
             for layer in group:
                 x = layer(x, training=training) if isinstance(layer, GeneratorResidualBlock) else layer(x)
         x = self.head_conv(ops.relu(self.head_bn(x, training=training)))
+        if self.input_skip:
+            return self.head_tanh((self.skip_pool(hr), x))
         return self.head_tanh(x)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
@@ -121,4 +134,5 @@ class HighToLowGenerator(keras.Model):
             "hr_size": self.hr_size,
             "bn_epsilon": self.bn_epsilon,
             "bn_momentum": self.bn_momentum,
+            "input_skip": self.input_skip,
         }

@@ -88,7 +88,10 @@ def build_stage_model(cfg: Config, strategy: tf.distribute.Strategy) -> StageGAN
         log.warning("training.jit_compile is ignored under %d replicas: XLA does not compile the distributed step", replicas)
         jit_compile = False
     keras.utils.set_random_seed(t.seed)
-    options = dict(n_critic=t.n_critic, alpha=t.alpha, beta=t.beta, ema_decay=t.ema_decay, seed=t.seed)
+    options = dict(
+        n_critic=t.n_critic, alpha=t.alpha, beta=t.beta, ema_decay=t.ema_decay, seed=t.seed,
+        d_augment=tuple(t.d_augment),
+    )
     with use_precision(t.precision), strategy.scope():
         if t.stage == "high_to_low":
             gan: StageGAN = DegradationGAN(build_high_to_low(m), build_discriminator(m, m.lr_size), **options)

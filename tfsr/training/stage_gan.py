@@ -31,11 +31,14 @@ from typing import Any, NamedTuple
 import keras
 import tensorflow as tf
 
+from tfsr.training import diff_augment
 from tfsr.training.distribute import MultiWorkerFitFixes, fit_logs
 from tfsr.training.ema import ExponentialMovingAverage
 from tfsr.training.losses import discriminator_hinge_loss, generator_hinge_loss, pixel_loss
 
 METRIC_NAMES = ("d_loss", "g_loss", "g_pixel", "g_gan", "d_real", "d_fake")
+# Noise streams 0-3 belong to the stages; augmentation draws its own.
+AUGMENT_STREAM = 7
 
 
 class Branch(NamedTuple):
@@ -86,6 +89,9 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
             metrics exist, but no GAN term reaches the generators).
         ema_decay: decay of the generators' weight averages.
         seed: seed of the noise; draws are keyed by (seed, step, replica), so resuming repeats them exactly.
+        d_augment: differentiable augmentations (`diff_augment.POLICIES`) of every discriminator input, real
+            and generated; empty (the paper) for none. Their draws are per replica, so with them a 2-replica
+            run is a statistically equal, not an identical, run to one device.
     """
 
     def __init__(
@@ -97,11 +103,16 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         beta: float = 0.05,
         ema_decay: float = 0.999,
         seed: int = 0,
+        d_augment: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if n_critic < 1:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}")
+        unknown = [p for p in d_augment if p not in diff_augment.POLICIES]
+        if unknown:
+            raise ValueError(f"unknown d_augment policies {unknown}; known: {list(diff_augment.POLICIES)}")
+        self.d_augment = tuple(d_augment)
         self.n_critic = int(n_critic)
         self.alpha = float(alpha)
         self.beta = float(beta)
@@ -210,16 +221,27 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
     def _replicas(self) -> int:
         return tf.distribute.get_replica_context().num_replicas_in_sync
 
-    def _critic_update(self, branches: list[Branch]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _augment(self, images: tf.Tensor, use: int) -> tf.Tensor:
+        """A discriminator input through `d_augment`, drawn per (step, use, replica); `use` tells the calls
+        of one step apart (0: scoring the generator, 1 + i: discriminator update i; times 8 plus the branch)."""
+        if not self.d_augment:
+            return images
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        seed = tf.random.experimental.stateless_fold_in(self.step_seed(AUGMENT_STREAM), use)
+        seed = tf.random.experimental.stateless_fold_in(seed, replica)
+        return diff_augment.augment(images, seed, self.d_augment)
+
+    def _critic_update(self, branches: list[Branch], part: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """One discriminator update on one part's branches; returns (loss, mean real score, mean fake score)."""
         replicas = self._replicas()
         with tf.GradientTape() as tape:
             loss, real_mean, fake_mean = 0.0, 0.0, 0.0
-            for branch in branches:
+            for index, branch in enumerate(branches):
                 fake = tf.stop_gradient(branch.fake)
                 real = tf.cast(branch.real, fake.dtype)
                 # One call on real and fake together: spectral norm's power iteration advances once per update.
-                scores = branch.discriminator(tf.concat([real, fake], 0), training=True)
+                both = self._augment(tf.concat([real, fake], 0), 8 * (1 + part) + index)
+                scores = branch.discriminator(both, training=True)
                 real_scores, fake_scores = scores[: tf.shape(real)[0]], scores[tf.shape(real)[0] :]
                 loss += discriminator_hinge_loss(real_scores, fake_scores)
                 real_mean += tf.reduce_mean(real_scores) / len(branches)
@@ -249,7 +271,10 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
             # Scoring after them would read variables just written in the same step, and under
             # MirroredStrategy such a read is not ordered after the write on every replica: measured, the
             # generator's gradient then differed by 1-5% between one device and 2 replicas.
-            g_gan = tf.add_n([generator_hinge_loss(b.discriminator(b.fake, training=False)) for b in scored])
+            g_gan = tf.add_n([
+                generator_hinge_loss(b.discriminator(self._augment(b.fake, index), training=False))
+                for index, b in enumerate(scored)
+            ])
             # beta = 0 drops the GAN term from the graph: no gradient (not even 0 * NaN) comes from it.
             g_loss = self.alpha * g_pixel + self.beta * g_gan if self.beta else self.alpha * g_pixel
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
@@ -257,7 +282,7 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         # The control dependency makes the discriminator updates (their reads and writes) wait for the score
         # above on every replica, so it always sees the discriminators before their updates.
         with tf.control_dependencies([g_gan]):
-            d_stats = [self._critic_update(branches) for branches in parts]
+            d_stats = [self._critic_update(branches, i) for i, branches in enumerate(parts)]
         grads = tape.gradient(scaled, [v.value for v in g_variables])
         self.g_optimizer.apply_gradients(zip(grads, g_variables))
         for average in self.emas.values():
