@@ -30,7 +30,19 @@ def _take(ds, n):
 def test_demo_set_holds_real_detected_faces():
     hr, lr = demo.hr_faces(64), demo.lr_faces(16)
     assert hr.shape == (3 * demo.CROPS_PER_FACE, 64, 64, 3) and hr.dtype == np.uint8
-    assert lr.shape == (100, 16, 16, 3) and (lr[..., 0] == lr[..., 2]).all()
+    # The stand-in camera's LR faces are colour faces like the HR ones, degraded: never an HR training crop.
+    assert lr.dtype == np.uint8 and lr.shape[1:] == (16, 16, 3) and not (lr[..., 0] == lr[..., 2]).all()
+    train, test = demo.hr_faces(64, "train"), demo.hr_faces(64, "test")
+    assert len(train) + len(lr) + len(test) == len(hr) and abs(len(train) - len(lr)) <= 1
+    pooled = tf.nn.avg_pool2d(hr.astype(np.float32), 4, 4, "VALID").numpy()
+    nearest = [np.abs(pooled - x.astype(np.float32)).mean(axis=(1, 2, 3)).argmin() for x in lr[:10]]
+    train_pooled = tf.nn.avg_pool2d(train.astype(np.float32), 4, 4, "VALID").numpy()
+    assert not any(np.array_equal(pooled[i], t) for i in nearest for t in train_pooled)
+    # Test pairs: the held-out HR crops and the camera's view of exactly those crops.
+    hr_test, lr_test = demo.test_pairs(64, 16)
+    assert len(hr_test) == len(lr_test) == len(test)
+    close = np.abs(tf.nn.avg_pool2d(hr_test.astype(np.float32), 4, 4, "VALID").numpy() - lr_test).mean()
+    assert 2 < close < 40  # degraded (not a copy), but of the same faces
     # The three faces are different people, and YuNet finds a face again in each un-jittered crop.
     firsts = hr[:: demo.CROPS_PER_FACE].astype(float)
     assert min(np.abs(firsts[i] - firsts[j]).mean() for i, j in [(0, 1), (0, 2), (1, 2)]) > 20
@@ -38,8 +50,7 @@ def test_demo_set_holds_real_detected_faces():
 
     upscaled = np.stack([tf.image.resize(f, [192, 192]).numpy().astype(np.uint8) for f in firsts.astype(np.uint8)])
     assert all(YuNetDetector(0.5).detect(f) for f in upscaled)
-    train, test = demo.hr_faces(64, "train"), demo.hr_faces(64, "test")
-    assert len(train) + len(test) == len(hr) and len(test) > 0
+    assert len(test) > 0
     # Cached: the second call reads the same array from disk.
     np.testing.assert_array_equal(demo.hr_faces(64), hr)
 

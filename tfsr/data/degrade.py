@@ -196,8 +196,20 @@ DEGRADATIONS = {
 }
 """Downscaling degradations by name, all called as `fn(images, seed, scale)`."""
 
+
+def degrade_each(images: tf.Tensor, name: str, seed: int, scale: int = 4) -> tf.Tensor:
+    """`images` through the degradation `name`, with a chain drawn for each image (seed `(seed, i)`).
+
+    A batch call of `high_order` draws one resize factor and method for the whole batch; a camera does not
+    degrade every photo alike, so sets meant to stand for real low-quality faces are made one image at a time.
+    """
+    fn = DEGRADATIONS[name]
+    images = tf.convert_to_tensor(images, tf.float32)
+    return tf.concat([fn(images[i : i + 1], tf.constant([seed, i], tf.int64), scale) for i in range(len(images))], 0)
+
 __all__ = [
     "DEGRADATIONS",
+    "degrade_each",
     "bicubic",
     "bilinear",
     "blur_bilinear",

@@ -158,11 +158,11 @@ def high_resolution_images(settings: BenchmarkSettings) -> np.ndarray:
 
 
 def degrade(hr: np.ndarray, name: str, seed: int) -> np.ndarray:
-    """`[N, 16, 16, 3]` uint8: `hr` through the degradation `name` of `tfsr.data.degrade`, saved as 8 bits."""
-    from tfsr.data.degrade import DEGRADATIONS
+    """`[N, 16, 16, 3]` uint8: `hr` through the degradation `name` of `tfsr.data.degrade`, drawn per image,
+    saved as 8 bits."""
+    from tfsr.data.degrade import degrade_each
 
-    x = hr.astype(np.float32) / 127.5 - 1.0
-    return quantise(np.asarray(DEGRADATIONS[name](x, np.array([seed, 0]), SCALE)))
+    return quantise(np.asarray(degrade_each(hr.astype(np.float32) / 127.5 - 1.0, name, seed, SCALE)))
 
 
 @dataclass
