@@ -95,7 +95,8 @@ def test_power_iteration_finds_sigma_from_a_cold_start_in_training_calls(make) -
     assert layer.spectral_norm() > 1.5
     for _ in range(15):
         layer(x, training=True)
-    assert abs(layer.spectral_norm() - 1.0) < 1e-3
+    norm = layer.spectral_norm()
+    assert abs(norm - 1.0) < 1e-3, f"spectral norm {norm:.4f} after 15 training calls from a cold u"
     np.testing.assert_allclose(np.abs(layer.u.numpy()[0]), np.abs(right[:, 0]), atol=1e-3)
 
 
