@@ -23,7 +23,8 @@ def test_demo_config_loads_typed_values() -> None:
     cfg = load_config(REPO / "configs" / "demo.yaml")
     assert isinstance(cfg, Config)
     assert cfg.data.demo is True
-    assert cfg.model.low_to_high.group_filters == [32, 16, 16]
+    # The demo is the small recipe (configs/small/base.yaml) on the demo data.
+    assert cfg.model.low_to_high.group_filters == [64, 32, 32] and cfg.model.low_to_high.input_skip
     assert cfg.model.lr_size == 16
     assert cfg.source.endswith("demo.yaml")
 
@@ -138,3 +139,26 @@ def test_exponent_strings_stay_strings_and_integers_stay_strict(tmp_path: Path) 
     assert cfg.name == "1e-4"
     with pytest.raises(ConfigError, match="training.steps must be an integer, got '1e3'"):
         load_config(write(tmp_path, {}), ["training.steps=1e3"])
+
+
+def test_the_small_recipe_and_its_baseline_load_from_the_same_files(tmp_path):
+    # The README's commands: data from --set, the upstream run from --set, the bilinear baseline from stage 2.
+    hr, lr = tmp_path / "hr", tmp_path / "lr"
+    hr.mkdir(), lr.mkdir()
+    data = [f"data.hr_dirs={hr}", f"data.lr_dirs={lr}"]
+    small = REPO / "configs" / "small"
+    stage1 = load_config(small / "stage1.yaml", data)
+    assert stage1.training.stage == "high_to_low" and stage1.data.hr_dirs == [str(hr)]
+    assert stage1.model.high_to_low.input_skip and stage1.model.low_to_high.input_skip
+    assert stage1.training.d_augment == ["translation", "cutout"]
+    stage2 = load_config(small / "stage2.yaml", [*data, "training.high_to_low_run=runs/mine"])
+    assert (stage2.training.degradation, stage2.training.high_to_low_run) == ("learned", "runs/mine")
+    baseline = load_config(small / "stage2.yaml", [*data, "training.degradation=bilinear", "training.high_to_low_run="])
+    assert (baseline.training.degradation, baseline.training.high_to_low_run) == ("bilinear", None)
+    assert baseline.model == stage2.model and baseline.training.beta == stage2.training.beta
+    stage3 = load_config(small / "stage3.yaml", data)
+    assert stage3.training.stage == "joint"
+    # The paper's configs keep the paper's networks: no tfsr deviation is switched on there.
+    paper = load_config(REPO / "configs" / "paper" / "stage1_high_to_low.yaml")
+    assert not paper.model.high_to_low.input_skip and not paper.model.low_to_high.input_skip
+    assert paper.training.d_augment == [] and paper.training.beta == 0.05

@@ -46,7 +46,7 @@ def test_every_shipped_config_loads(path):
 
 
 def test_paper_and_demo_stages_chain():
-    for prefix in ("paper/stage", "demo_stage"):
+    for prefix in ("paper/stage", "demo_stage", "small/stage"):
         stage1, stage2, stage3 = (load_config(next((ROOT / "configs").glob(f"{prefix}{i}*.yaml"))) for i in (1, 2, 3))
         assert (stage1.training.stage, stage2.training.stage, stage3.training.stage) == ("high_to_low", "low_to_high", "joint")
         # Later stages load earlier runs, so their networks must have the same widths.
