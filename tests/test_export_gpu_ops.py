@@ -283,3 +283,27 @@ def test_rules_accept_supported_variants():
 def test_garbage_is_a_model_error():
     with pytest.raises(ModelError, match="TFL3"):
         gpu_problems(b"not a flatbuffer at all")
+
+
+@pytest.mark.parametrize("fmt", ["fp32", "int8"])
+def test_the_input_skip_generator_converts_and_passes(fmt):
+    # The skip's bicubic (fixed conv + depth-to-space) and atanh (two LOGs) must be TFLite builtins the
+    # delegate runs: no Flex op, no custom op, and the fp32 file computes what Keras does.
+    from ai_edge_litert.interpreter import Interpreter
+
+    g = LowToHighGenerator(group_filters=(16, 8, 8), group_blocks=(1, 1, 1), input_skip=True)
+    g.build((None, 16, 16, 3))
+    g.head_conv.kernel.assign(np.random.default_rng(3).normal(0, 0.05, g.head_conv.kernel.shape))
+    with tempfile.TemporaryDirectory() as d:
+        tflite = convert_saved_model(write_saved_model(g, 1, d), fmt, _faces(4))
+    assert gpu_problems(tflite) == []
+    counts = op_counts(tflite)
+    assert counts["DEPTH_TO_SPACE"] == 1 and counts["LOG"] == 2
+    if fmt == "fp32":
+        interpreter = Interpreter(model_content=tflite)
+        interpreter.allocate_tensors()
+        x = _faces(1) * 0.9
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+        interpreter.invoke()
+        out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        np.testing.assert_allclose(out, g(x, training=False), atol=1e-4)

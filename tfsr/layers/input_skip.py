@@ -36,7 +36,9 @@ class InputSkip(keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         base, residual = inputs
         base = tf.clip_by_value(tf.cast(base, tf.float32), -_BOUND, _BOUND)
-        return tf.tanh(tf.atanh(base) + tf.cast(residual, tf.float32))
+        # atanh as two logarithms: TFLite has no ATANH operator, and LOG runs on its GPU delegate.
+        atanh = 0.5 * (tf.math.log(1.0 + base) - tf.math.log(1.0 - base))
+        return tf.tanh(atanh + tf.cast(residual, tf.float32))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape[0]
