@@ -9,6 +9,12 @@ import numpy as np
 import tensorflow as tf
 
 
+def _scaled_shape(input_shape: tuple[int | None, ...], scale: int) -> tuple[int | None, ...]:
+    """`(B, H, W, C)` -> `(B, H * scale, W * scale, C)`, unknown sides staying unknown."""
+    b, h, w, c = input_shape
+    return (b, None if h is None else h * scale, None if w is None else w * scale, c)
+
+
 @keras.saving.register_keras_serializable(package="tfsr")
 class BilinearUpsampling(keras.layers.Layer):
     """Bilinear upsampling by an integer factor.
@@ -41,8 +47,7 @@ class BilinearUpsampling(keras.layers.Layer):
         return tf.cast(outputs, inputs.dtype)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        b, h, w, c = input_shape
-        return (b, None if h is None else h * self.scale, None if w is None else w * self.scale, c)
+        return _scaled_shape(input_shape, self.scale)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -118,8 +123,7 @@ class BicubicUpsampling(keras.layers.Layer):
         return tf.cast(outputs, inputs.dtype)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        b, h, w, c = input_shape
-        return (b, None if h is None else h * self.scale, None if w is None else w * self.scale, c)
+        return _scaled_shape(input_shape, self.scale)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
