@@ -231,3 +231,27 @@ def test_ema_warms_up_then_keeps_its_decay():
     for _ in range(100):
         ema.update()
     np.testing.assert_allclose(ema.averages[0].numpy(), 5.0, atol=0.01)
+
+
+def test_colour_anchor_adds_each_images_mean_colour_error_to_the_generator_loss():
+    # Pixel loss only (beta 0), with and without the anchor, on the same start: g_loss grows by exactly
+    # anchor * mean-colour error of the first step's outputs, and the generator's update changes with it.
+    from tfsr.training.losses import mean_colour_loss
+
+    losses, updates = [], []
+    for anchor in (0.0, 10.0):
+        gan = build(make_cfg(stage="low_to_high", degradation="bilinear", beta=0.0, n_critic=1, batch_size=2,
+                             steps=1, steps_per_epoch=1, colour_anchor=anchor))
+        hr = faces(2, 64, 3)
+        before = weights([gan.low_to_high])
+        sr = gan.low_to_high(degrade.bilinear(hr), training=True)
+        expected_colour = float(mean_colour_loss(sr, hr))
+        history = gan.fit(tf.data.Dataset.from_tensor_slices(hr).batch(2), epochs=1, verbose=0).history
+        losses.append((history["g_loss"][0], history["g_pixel"][0], expected_colour))
+        updates.append([a - b for a, b in zip(weights([gan.low_to_high]), before)])
+    (plain_loss, plain_pixel, _), (anchored_loss, anchored_pixel, colour) = losses
+    assert plain_loss == pytest.approx(plain_pixel)
+    assert colour > 0
+    assert anchored_loss == pytest.approx(anchored_pixel + 10.0 * colour, rel=1e-3)
+    assert any(not np.allclose(a, b) for a, b in zip(*updates))
+    assert float(mean_colour_loss(tf.zeros((1, 2, 2, 3)), tf.fill((1, 2, 2, 3), 0.5))) == pytest.approx(0.25)

@@ -142,11 +142,11 @@ def test_killed_run_resumes_exactly_from_its_last_checkpoint(straight, tmp_path)
     run = tmp_path / "run"
     script = KILLED_RUN.format(tests=str(Path(__file__).parent), run=str(run))
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a bound on waiting, not a speed check: a loaded 2-core machine is slow
     try:
         while not str(tf.train.latest_checkpoint(str(run / "checkpoints"))).endswith("ckpt-3"):
             assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no checkpoint at step 3 within 120 s"
+            assert time.monotonic() < deadline, "no checkpoint at step 3 within 600 s"
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)

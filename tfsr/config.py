@@ -223,6 +223,8 @@ class TrainingConfig:
         beta: weight of the GAN loss (0 gives the pixel-only baseline).
         d_augment: differentiable augmentations of every discriminator input (`translation`, `cutout`;
             DiffAugment), against a discriminator memorising a small real set; none in the paper.
+        colour_anchor: weight of each generated image's mean colour against its pixel target's (0 in the
+            paper): keeps High-to-Low from learning a colour cast that only tells the HR and LR sets apart.
         g_optimizer: generator optimizer.
         d_optimizer: discriminator optimizer.
         strategy: tf.distribute strategy.
@@ -245,6 +247,7 @@ class TrainingConfig:
     alpha: float = 1.0
     beta: float = 0.05
     d_augment: list[Literal["translation", "cutout"]] = field(default_factory=list)
+    colour_anchor: float = 0.0
     g_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     d_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     strategy: Strategy = "auto"

@@ -50,6 +50,21 @@ def pixel_loss(prediction: Any, target: Any) -> tf.Tensor:
     return tf.reduce_mean(tf.square(_f32(prediction) - _f32(target)))
 
 
+def mean_colour_loss(prediction: Any, target: Any) -> tf.Tensor:
+    """Squared error of each image's mean colour (per channel, over its pixels), averaged over the batch.
+
+    A global colour shift costs as much here as in `pixel_loss`, local changes (noise, blur, compression)
+    nothing: weighted up, it keeps a generator from learning a colour cast that only tells two face sets
+    apart (other people, other cameras) and that the next stage would learn to invert.
+
+    Example:
+        >>> float(mean_colour_loss(tf.zeros((1, 2, 2, 3)), tf.fill((1, 2, 2, 3), 0.5)))
+        0.25
+    """
+    mean = lambda x: tf.reduce_mean(_f32(x), axis=(1, 2))  # noqa: E731
+    return tf.reduce_mean(tf.square(mean(prediction) - mean(target)))
+
+
 def average_downsample(images: Any, scale: int = 4) -> tf.Tensor:
     """`AvgPool scale x scale`: the High-to-Low generator's pixel-loss target made from the HR face.
 

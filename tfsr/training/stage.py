@@ -90,7 +90,7 @@ def build_stage_model(cfg: Config, strategy: tf.distribute.Strategy) -> StageGAN
     keras.utils.set_random_seed(t.seed)
     options = dict(
         n_critic=t.n_critic, alpha=t.alpha, beta=t.beta, ema_decay=t.ema_decay, seed=t.seed,
-        d_augment=tuple(t.d_augment),
+        d_augment=tuple(t.d_augment), colour_anchor=t.colour_anchor,
     )
     with use_precision(t.precision), strategy.scope():
         if t.stage == "high_to_low":

@@ -34,7 +34,7 @@ import tensorflow as tf
 from tfsr.training import diff_augment
 from tfsr.training.distribute import MultiWorkerFitFixes, fit_logs
 from tfsr.training.ema import ExponentialMovingAverage
-from tfsr.training.losses import discriminator_hinge_loss, generator_hinge_loss, pixel_loss
+from tfsr.training.losses import discriminator_hinge_loss, generator_hinge_loss, mean_colour_loss, pixel_loss
 
 METRIC_NAMES = ("d_loss", "g_loss", "g_pixel", "g_gan", "d_real", "d_fake")
 # Noise streams 0-3 belong to the stages; augmentation draws its own.
@@ -89,6 +89,8 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
             metrics exist, but no GAN term reaches the generators).
         ema_decay: decay of the generators' weight averages.
         seed: seed of the noise; draws are keyed by (seed, step, replica), so resuming repeats them exactly.
+        colour_anchor: weight of `mean_colour_loss` (each output's mean colour against its pixel target's),
+            added to the generator loss; 0 (the paper) for none.
         d_augment: differentiable augmentations (`diff_augment.POLICIES`) of every discriminator input, real
             and generated; empty (the paper) for none. Their draws are per replica, so with them a 2-replica
             run is a statistically equal, not an identical, run to one device.
@@ -104,6 +106,7 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         ema_decay: float = 0.999,
         seed: int = 0,
         d_augment: tuple[str, ...] = (),
+        colour_anchor: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -113,6 +116,7 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         if unknown:
             raise ValueError(f"unknown d_augment policies {unknown}; known: {list(diff_augment.POLICIES)}")
         self.d_augment = tuple(d_augment)
+        self.colour_anchor = float(colour_anchor)
         self.n_critic = int(n_critic)
         self.alpha = float(alpha)
         self.beta = float(beta)
@@ -277,6 +281,8 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
             ])
             # beta = 0 drops the GAN term from the graph: no gradient (not even 0 * NaN) comes from it.
             g_loss = self.alpha * g_pixel + self.beta * g_gan if self.beta else self.alpha * g_pixel
+            if self.colour_anchor:
+                g_loss += self.colour_anchor * tf.add_n([mean_colour_loss(b.fake, b.target) for b in scored])
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         parts = [scored] + [self._generate_part(data, i) for i in range(1, self.n_critic)]
         # The control dependency makes the discriminator updates (their reads and writes) wait for the score
