@@ -38,13 +38,5 @@ log="$out/junit.log"
     -cp "$out/classes:$junit:$hamcrest" org.junit.runner.JUnitCore dev.tfsr.modeltest.ModelPathTest 2>&1 \
     | grep -v '^INFO: \|^WARNING: \[' | tee "$log"
 status=${PIPESTATUS[0]}
-if ok=$(grep -oE '^OK \([0-9]+ tests?\)' "$log"); then
-    total=$(grep -oE '[0-9]+' <<<"$ok"); failed=0
-elif summary=$(grep -oE '^Tests run: [0-9]+, +Failures: [0-9]+' "$log"); then
-    total=$(grep -oE '[0-9]+' <<<"$summary" | head -1); failed=$(grep -oE '[0-9]+' <<<"$summary" | tail -1)
-else
-    total=1; failed=1
-fi
-[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1 && total=$((total > 0 ? total : 1))
-echo "$((total - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+. "$here/../junit_summary.sh"
+junit_summary "$log" "$status"
