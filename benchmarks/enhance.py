@@ -40,7 +40,7 @@ def portraits() -> list[np.ndarray]:
     import cv2
 
     from tfsr.data.demo import photos
-    from tfsr.detection import YuNetDetector
+    from tfsr.faces.detection import YuNetDetector
 
     detector = YuNetDetector(score_threshold=0.5)
     cuts = []

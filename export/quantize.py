@@ -19,11 +19,12 @@ import numpy as np
 
 from tfsr.errors import DataError
 from tfsr.export.metadata import LR_SIZE
+from tfsr.pixels import to_unit
 
 
 def to_unit_range(faces_uint8: np.ndarray) -> np.ndarray:
     """uint8 RGB -> float32 in [-1, 1], the generator's input convention."""
-    return faces_uint8.astype(np.float32) / 127.5 - 1.0
+    return to_unit(faces_uint8)
 
 
 def demo_lr_faces(split: str = "train") -> np.ndarray:

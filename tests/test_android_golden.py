@@ -1,4 +1,4 @@
-"""The committed golden vectors of the Android core still equal what tfsr.enhance.facecrop computes.
+"""The committed golden vectors of the Android core still equal what tfsr.faces and tfsr.pixels compute.
 
 The Java tests (android_demo/core/run_tests.sh) check the Java core against the same files, so a change
 on either side without regenerating them (android_demo/tools/make_golden.py) fails one of the two.
@@ -25,7 +25,7 @@ def _committed(function: str) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.parametrize("function", sorted(make_golden.COMPUTE))
-def test_committed_outputs_equal_facecrop_now(function: str) -> None:
+def test_committed_outputs_equal_tfsr_faces_now(function: str) -> None:
     cases = _committed(function)
     assert cases, f"no cases for {function}"
     for name, case in cases:

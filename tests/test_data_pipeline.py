@@ -46,7 +46,7 @@ def test_demo_set_holds_real_detected_faces():
     # The three faces are different people, and YuNet finds a face again in each un-jittered crop.
     firsts = hr[:: demo.CROPS_PER_FACE].astype(float)
     assert min(np.abs(firsts[i] - firsts[j]).mean() for i, j in [(0, 1), (0, 2), (1, 2)]) > 20
-    from tfsr.detection import YuNetDetector
+    from tfsr.faces.detection import YuNetDetector
 
     upscaled = np.stack([tf.image.resize(f, [192, 192]).numpy().astype(np.uint8) for f in firsts.astype(np.uint8)])
     assert all(YuNetDetector(0.5).detect(f) for f in upscaled)

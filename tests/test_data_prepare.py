@@ -1,4 +1,4 @@
-"""`tfsr.detection` and `tfsr prepare`: faces found in real photos, cropped, listed, and resumed."""
+"""`tfsr.faces.detection` and `tfsr prepare`: faces found in real photos, cropped, listed, and resumed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PIL import Image
 
 from tfsr.cli import main
 from tfsr.data import demo
-from tfsr.detection import FaceDetector, YuNetDetector
+from tfsr.faces.detection import FaceDetector, YuNetDetector
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""`tfsr enhance` on pictures and folders: formats, EXIF, gray and alpha, bad files, skipping, output modes."""
+"""`tfsr enhance` on pictures and folders: formats, EXIF, gray and alpha, bad files, skipping, output modes,
+the scale rule and the memory budget from the command line."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def model_file(tmp_path_factory) -> Path:
     return path
 
 
+#: Today's in-place result: faces pasted at their own size, every face size served.
+IN_PLACE = ["--scale", "1", "--min-face", "0", "--max-face", "0"]
 UPRIGHT = skimage.data.astronaut()[:, 40:440]  # 512 rows x 400 columns, the face upright
 
 
@@ -50,7 +53,7 @@ def folder(tmp_path) -> Path:
 
 def test_a_folder_is_enhanced_recursively_with_failures_listed_at_the_end(model_file, folder, tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    code = main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"])
+    code = main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", *IN_PLACE])
     captured = capsys.readouterr()
     assert code == 1
     assert "1 pictures failed" in captured.err and "broken.jpg" in captured.err
@@ -78,10 +81,10 @@ def test_a_folder_is_enhanced_recursively_with_failures_listed_at_the_end(model_
 
 def test_a_second_run_skips_what_is_done(model_file, folder, tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"])
+    main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", *IN_PLACE])
     before = (out / "sideways.jpg").stat().st_mtime_ns
     capsys.readouterr()
-    code = main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"])
+    code = main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", *IN_PLACE])
     assert code == 1  # the broken file still fails
     assert "0 pictures enhanced" in capsys.readouterr().out
     assert (out / "sideways.jpg").stat().st_mtime_ns == before
@@ -91,22 +94,30 @@ def test_an_output_folder_inside_the_input_is_not_enhanced_again(model_file, fol
     for name in ("broken.jpg", "rgba.png", "gray.png", "hopper.webp"):
         (folder / "sub" / name).unlink()
     out = folder / "enhanced"
-    assert main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet"]) == 0
-    assert main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", "--overwrite"]) == 0
+    assert main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", *IN_PLACE]) == 0
+    assert main(["enhance", str(folder), "-o", str(out), "--model", str(model_file), "--quiet", "--overwrite", *IN_PLACE]) == 0
     assert not (out / "enhanced").exists()
     assert "2 pictures enhanced" in capsys.readouterr().out.splitlines()[-1]
 
 
-def test_side_by_side_and_faces_only(model_file, tmp_path) -> None:
+def test_side_by_side_and_faces_only_follow_the_scale(model_file, tmp_path) -> None:
+    from tfsr import faces
+    from tfsr.faces.detection import YuNetDetector
+
     photo = tmp_path / "astronaut.png"
     write_picture(photo, skimage.data.astronaut())
-    assert main(["enhance", str(photo), "-o", str(tmp_path / "grid.png"), "--model", str(model_file), "--side-by-side", "--panel", "96"]) == 0
+    every_size = ["--model", str(model_file), "--min-face", "0", "--max-face", "0"]
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "grid.png"), *every_size, "--side-by-side", "--panel", "96"]) == 0
     grid = read_picture(tmp_path / "grid.png")
-    assert grid.shape == (96, 3 * 96 + 2 * 4, 3)  # one face: crop, bicubic, super-resolved
-    assert main(["enhance", str(photo), "-o", str(tmp_path / "faces.png"), "--model", str(model_file), "--faces-only"]) == 0
-    face = read_picture(tmp_path / "faces_face0.png")
-    assert face.shape == (64, 64, 3)
+    assert grid.shape == (96, 3 * 96 + 2 * 4, 3)  # one face: crop, bicubic x4, tfsr x4
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "faces.png"), *every_size, "--faces-only", "-s", "2"]) == 0
+    box = YuNetDetector(0.6).detect(skimage.data.astronaut())[0]
+    side = faces.square_box(box[:4], faces.FACE_MARGIN, (512, 512))[2]
+    assert read_picture(tmp_path / "faces_face0.png").shape == (2 * side, 2 * side, 3)  # the face at 2x its square
     assert not (tmp_path / "faces_face1.png").exists()
+    # By default a face this large is not one the model serves: no face to write, nothing written.
+    assert main(["enhance", str(photo), "-o", str(tmp_path / "none.png"), "--model", str(model_file), "--faces-only"]) == 0
+    assert not (tmp_path / "none_face0.png").exists()
 
 
 def test_picture_errors(model_file, tmp_path, capsys) -> None:

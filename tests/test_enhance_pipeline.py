@@ -1,4 +1,5 @@
-"""The Enhancer pipeline: crop -> one batched generator call -> colour matching -> feathered paste.
+"""The Enhancer pipeline at scale 1 (faces pasted in place): crop -> batched generator calls -> colour
+matching -> feathered paste. The scale rule is tests/test_enhance_scale.py's.
 
 A fixed-box detector keeps most tests independent of YuNet; tests marked as such use the real detector on
 the shipped portraits.
@@ -6,13 +7,15 @@ the shipped portraits.
 
 from __future__ import annotations
 
+import functools
 import tracemalloc
 
 import keras
 import numpy as np
 import pytest
 
-from tfsr.enhance import colour, facecrop
+from tfsr import faces as fc
+from tfsr.enhance import colour
 from tfsr.enhance.colour import keep_colour
 from tfsr.enhance.enhancer import Enhancer
 from tfsr.models.low_to_high import LowToHighGenerator
@@ -51,6 +54,10 @@ def tiny_generator():
     return g
 
 
+#: Today's in-place enhancer: scale 1, every face size.
+InPlace = functools.partial(Enhancer, scale=1, min_face=0, max_face=0)
+
+
 def _picture(h=120, w=160, channels=3, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (h, w, channels)).astype(np.uint8)
 
@@ -62,7 +69,7 @@ def _outside(image_shape, enhancer, boxes):
     """Mask of the pixels outside every pasted square."""
     keep = np.ones(image_shape[:2], bool)
     for box in boxes:
-        x0, y0, side = facecrop.square_box(box[:4], enhancer.margin, image_shape[:2])
+        x0, y0, side = fc.square_box(box[:4], enhancer.margin, image_shape[:2])
         keep[max(y0, 0) : y0 + side, max(x0, 0) : x0 + side] = False
     return keep
 
@@ -70,7 +77,7 @@ def _outside(image_shape, enhancer, boxes):
 def test_all_faces_go_through_the_generator_in_one_call_and_pixels_outside_stay_exact(tiny_generator) -> None:
     image = _picture()
     rec = Recorder()
-    enhancer = Enhancer(rec, detector=FixedBoxes(BOXES), colour="off")
+    enhancer = InPlace(rec, detector=FixedBoxes(BOXES), colour="off")
     rec.batches.clear()  # the load check's probe
     out, boxes = enhancer.enhance(image)
     assert [b.shape for b in rec.batches] == [(3, 16, 16, 3)]
@@ -79,7 +86,7 @@ def test_all_faces_go_through_the_generator_in_one_call_and_pixels_outside_stay_
     np.testing.assert_array_equal(out[keep], image[keep])
     assert (out[~keep] != image[~keep]).any()
     # The same holds for the real generator.
-    real = Enhancer(tiny_generator, detector=FixedBoxes(BOXES))
+    real = InPlace(tiny_generator, detector=FixedBoxes(BOXES))
     out, _ = real.enhance(image)
     np.testing.assert_array_equal(out[keep], image[keep])
     assert out.shape == image.shape and out.dtype == np.uint8
@@ -87,20 +94,20 @@ def test_all_faces_go_through_the_generator_in_one_call_and_pixels_outside_stay_
 
 def test_pasting_into_regions_equals_facecrop_paste_face_on_the_whole_picture(tiny_generator) -> None:
     image = _picture(channels=4)
-    enhancer = Enhancer(tiny_generator, detector=FixedBoxes(BOXES), colour="lowpass")
+    enhancer = InPlace(tiny_generator, detector=FixedBoxes(BOXES), colour="lowpass")
     out, faces = enhancer.enhance_faces(image)
     expected = image
     for face in faces:
-        expected = facecrop.paste_face(expected, face.high, *face.square, enhancer.feather)
+        expected = fc.paste_face(expected, face.high, *face.square, enhancer.feather)
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(out[..., 3], image[..., 3])  # alpha untouched
-    for face in faces:  # and the inputs are facecrop's
-        np.testing.assert_array_equal(face.low, facecrop.face_input(image, *face.square))
+    for face in faces:  # and the inputs are tfsr.faces'
+        np.testing.assert_array_equal(face.low, fc.face_input(image, *face.square))
 
 
 def test_the_feathered_paste_has_no_seam_and_shows_the_face_in_the_middle() -> None:
     image = np.full((100, 100, 3), 40, np.uint8)
-    enhancer = Enhancer(Recorder(shift=(2.0, 2.0, 2.0)), detector=FixedBoxes([(30, 30, 40, 40, 1.0)]), colour="off")
+    enhancer = InPlace(Recorder(shift=(2.0, 2.0, 2.0)), detector=FixedBoxes([(30, 30, 40, 40, 1.0)]), colour="off")
     out, faces = enhancer.enhance_faces(image)
     (x0, y0, side) = faces[0].square
     # The outermost ring of the square is weighted 0: identical to the picture around it.
@@ -119,7 +126,7 @@ def test_the_feathered_paste_has_no_seam_and_shows_the_face_in_the_middle() -> N
 
 def test_no_faces_returns_the_input_unchanged(tiny_generator) -> None:
     image = _picture()
-    out, boxes = Enhancer(tiny_generator, detector=FixedBoxes([])).enhance(image)
+    out, boxes = InPlace(tiny_generator, detector=FixedBoxes([])).enhance(image)
     assert boxes == []
     np.testing.assert_array_equal(out, image)
     assert out is not image
@@ -127,7 +134,7 @@ def test_no_faces_returns_the_input_unchanged(tiny_generator) -> None:
 
 def test_gray_pictures_stay_gray_and_untouched_outside_the_faces(tiny_generator) -> None:
     gray = _picture()[..., 0]
-    enhancer = Enhancer(tiny_generator, detector=FixedBoxes(BOXES))
+    enhancer = InPlace(tiny_generator, detector=FixedBoxes(BOXES))
     out, _ = enhancer.enhance(gray)
     assert out.shape == gray.shape and out.dtype == np.uint8
     keep = _outside(gray.shape, enhancer, BOXES)
@@ -137,7 +144,7 @@ def test_gray_pictures_stay_gray_and_untouched_outside_the_faces(tiny_generator)
 
 def test_max_face_leaves_big_faces_alone(tiny_generator) -> None:
     image = _picture()
-    enhancer = Enhancer(tiny_generator, detector=FixedBoxes(BOXES), max_face=40)
+    enhancer = InPlace(tiny_generator, detector=FixedBoxes(BOXES), max_face=40)
     _, faces = enhancer.enhance_faces(image)
     assert [f.box for f in faces] == [BOXES[1]]  # only the 24-pixel face has a crop under 40 pixels
 
@@ -146,8 +153,8 @@ def _mean_colour_error(out, image, faces):
     """Per face: |mean colour of the output's face (downsampled to 16x16) - mean of the input's|, in pixels."""
     errors = []
     for face in faces:
-        got = facecrop.face_input(out, *face.square).mean(axis=(0, 1))
-        want = facecrop.face_input(image, *face.square).mean(axis=(0, 1))
+        got = fc.face_input(out, *face.square).mean(axis=(0, 1))
+        want = fc.face_input(image, *face.square).mean(axis=(0, 1))
         errors.append(np.abs(got - want).max() * 127.5)
     return np.asarray(errors)
 
@@ -157,15 +164,15 @@ def test_colour_matching_keeps_a_tinting_generators_faces_in_their_colour(mode: 
     image = np.random.default_rng(3).integers(60, 200, (120, 160, 3)).astype(np.uint8)
     boxes = BOXES[:2]
     tint = Recorder(shift=(0.3, -0.2, 0.0))
-    off, faces = Enhancer(tint, detector=FixedBoxes(boxes), colour="off", feather=0.0).enhance_faces(image)
-    kept, faces = Enhancer(tint, detector=FixedBoxes(boxes), colour=mode, feather=0.0).enhance_faces(image)
+    off, faces = InPlace(tint, detector=FixedBoxes(boxes), colour="off", feather=0.0).enhance_faces(image)
+    kept, faces = InPlace(tint, detector=FixedBoxes(boxes), colour=mode, feather=0.0).enhance_faces(image)
     assert _mean_colour_error(off, image, faces).min() > 20  # the tint shows without the option...
     assert _mean_colour_error(kept, image, faces).max() < 1.0  # ...and is gone with it
 
 
 def test_colour_matching_with_a_random_generator(tiny_generator) -> None:
     image = np.random.default_rng(4).integers(60, 200, (120, 160, 3)).astype(np.uint8)
-    enhancer = Enhancer(tiny_generator, detector=FixedBoxes(BOXES[:2]), feather=0.0)
+    enhancer = InPlace(tiny_generator, detector=FixedBoxes(BOXES[:2]), feather=0.0)
     out, faces = enhancer.enhance_faces(image)
     assert _mean_colour_error(out, image, faces).max() < 1.0
 
@@ -196,7 +203,7 @@ def test_a_big_photo_costs_one_copy_of_itself() -> None:
     # 6000x8000 RGB is 144 MB; enhancing it must not allocate whole-picture floats or one copy per face.
     image = np.zeros((6000, 8000, 3), np.uint8)
     boxes = [(1000 + 1500 * k, 2000, 300, 300, 0.9) for k in range(4)]
-    enhancer = Enhancer(Recorder(), detector=FixedBoxes(boxes))
+    enhancer = InPlace(Recorder(), detector=FixedBoxes(boxes))
     tracemalloc.start()
     try:
         out, faces = enhancer.enhance_faces(image)
@@ -213,7 +220,7 @@ def test_yunet_finds_the_face_of_a_large_photo_on_a_downscaled_copy(tiny_generat
 
     photo = skimage.data.astronaut()  # 512x512, face near (178, 63, 89, 112)
     big = cv2.resize(photo, (3072, 3072), interpolation=cv2.INTER_CUBIC)
-    enhancer = Enhancer(tiny_generator, detect_side=512)
+    enhancer = InPlace(tiny_generator, detect_side=512)
     small_boxes = enhancer.detect(photo)
     out, boxes = enhancer.enhance(big)
     assert len(boxes) == len(small_boxes) >= 1
@@ -239,17 +246,25 @@ def test_tfsr_exports_enhancer_lazily() -> None:
         tfsr.NoSuchThing  # noqa: B018
 
 
-def test_demo_images_writes_before_and_after_pictures(tiny_generator, tmp_path) -> None:
+def test_demo_images_writes_the_before_after_of_a_photo_with_small_faces(tiny_generator, tmp_path) -> None:
     from tfsr.enhance import demo_images
+    from tfsr.enhance.panels import group_photo
     from tfsr.enhance.pictures import read_picture
 
-    written = demo_images(tiny_generator, tmp_path, face_side=24)
-    names = {p.name for p in written}
-    assert {"astronaut_before.png", "astronaut_after.png", "grace_hopper_before.png"} <= names
-    assert all(p.is_file() for p in written)
-    before, after = read_picture(tmp_path / "astronaut_before.png"), read_picture(tmp_path / "astronaut_after.png")
-    assert before.shape == after.shape == (512, 512, 3)
-    assert (before != after).any()  # a face was found in the blurry picture and replaced
+    written = demo_images(Enhancer(tiny_generator), tmp_path)
+    assert [p.name for p in written] == ["group.png", "before_after.png", "faces.png"]
+    photo, boxes = group_photo()
+    assert len(boxes) == 3
+    for box in boxes:  # every face square is 16 pixels, the size the default enhancer serves
+        assert fc.square_box(box[:4], fc.FACE_MARGIN, photo.shape[:2])[2] == 16
+    np.testing.assert_array_equal(read_picture(tmp_path / "group.png"), photo)
+    pair = read_picture(tmp_path / "before_after.png")
+    h, w, label = 4 * photo.shape[0], 4 * photo.shape[1], 28
+    assert pair.shape == (2 * (label + h) + 4, w, 3)
+    top, bottom = pair[label : label + h], pair[2 * label + h + 4 :]
+    np.testing.assert_array_equal(top[h // 2 :, : w // 8], fc.upscale(photo, 4)[h // 2 :, : w // 8])  # bicubic
+    assert (top != bottom).any()  # the faces differ, outlined in both
+    assert read_picture(tmp_path / "faces.png").shape[0] == 3 * 128 + 2 * 4
 
 
 def _numbered_clip(path, frames: int):
@@ -273,7 +288,7 @@ def test_a_video_is_written_whole_and_in_order_by_the_background_encoder(tmp_pat
     from tfsr.enhance.video import enhance_video
 
     clip = _numbered_clip(tmp_path / "numbered.avi", 8)
-    enhancer = Enhancer(Recorder(), detector=FixedBoxes([(20, 10, 16, 16, 0.9)]))
+    enhancer = InPlace(Recorder(), detector=FixedBoxes([(20, 10, 16, 16, 0.9)]))
     stats = enhance_video(enhancer, clip, tmp_path / "out.avi", every=3, progress=False)
     assert stats.frames == 8 and stats.faces == 8
     levels = _gray_levels(tmp_path / "out.avi")
@@ -290,7 +305,7 @@ def test_an_interrupted_video_keeps_every_frame_enhanced_before_the_interruption
         if index == 5:
             raise KeyboardInterrupt
 
-    enhancer = Enhancer(Recorder(), detector=FixedBoxes([(20, 10, 16, 16, 0.9)]))
+    enhancer = InPlace(Recorder(), detector=FixedBoxes([(20, 10, 16, 16, 0.9)]))
     with pytest.raises(KeyboardInterrupt):
         enhance_video(enhancer, clip, tmp_path / "out.avi", progress=False, on_frame=interrupt_at_frame_5)
     levels = _gray_levels(tmp_path / "out.avi")

@@ -120,7 +120,8 @@ def _frames(path: Path) -> list[np.ndarray]:
 
 def test_cli_enhances_a_video_frame_by_frame(model_file, clip, tmp_path, capsys) -> None:
     out = tmp_path / "out.mp4"
-    code = main(["enhance", str(clip), "-o", str(out), "--model", str(model_file), "--every", "4", "--quiet"])
+    code = main(["enhance", str(clip), "-o", str(out), "--model", str(model_file), "--every", "4", "--quiet",
+                 "--min-face", "0", "--max-face", "0"])
     printed = capsys.readouterr().out
     assert code == 0
     frames_in, frames_out = _frames(clip), _frames(out)
@@ -158,3 +159,16 @@ def test_video_errors(model_file, clip, tmp_path, capsys) -> None:
     assert main(["enhance", str(clip), "-o", str(tmp_path / "x.gif"), "--model", str(model_file)]) == 2
     assert "x.gif" in capsys.readouterr().err
     assert main(["enhance", str(clip), "-o", str(tmp_path / "x.mp4"), "--model", str(model_file), "--side-by-side"]) == 2
+
+
+def test_a_video_at_scale_2_is_enlarged_with_its_faces(model_file, clip, tmp_path, capsys) -> None:
+    out = tmp_path / "big.avi"
+    code = main(["enhance", str(clip), "-o", str(out), "--model", str(model_file), "--quiet", "--max-frames", "3",
+                 "--scale", "2", "--min-face", "0", "--max-face", "0"])
+    assert code == 0 and "3 frames, 3 faces" in capsys.readouterr().out
+    frames_in, frames_out = _frames(clip)[:3], _frames(out)
+    assert [f.shape for f in frames_out] == [(480, 640, 3)] * 3
+    # Away from the face: the bicubic enlargement of the frame (up to MJPG's noise).
+    big = cv2.resize(frames_in[0], (640, 480), interpolation=cv2.INTER_CUBIC)
+    corner = (slice(0, 80), slice(480, 640))
+    assert np.abs(frames_out[0][corner].astype(int) - big[corner].astype(int)).mean() < 3

@@ -34,7 +34,7 @@ def main(out: Path) -> None:
     import numpy as np
 
     from export.convert import convert_saved_model, write_saved_model
-    from tfsr.detection import YuNetDetector
+    from tfsr.faces.detection import YuNetDetector
     from tfsr.enhance.enhancer import DEFAULT_DETECT_SIDE, DEFAULT_THRESHOLD
     from tfsr.enhance.pictures import read_picture
     from tfsr.models.low_to_high import LowToHighGenerator

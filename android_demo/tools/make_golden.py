@@ -1,4 +1,4 @@
-"""Write the golden vectors that keep the Android core (Java) equal to tfsr.enhance.facecrop (numpy).
+"""Write the golden vectors that keep the Android core (Java) equal to tfsr.faces and tfsr.pixels (numpy).
 
 Usage (from the repository root, with the project's Python):
     .venv/bin/python android_demo/tools/make_golden.py
@@ -30,7 +30,8 @@ GOLDEN_DIR = REPO / "android_demo" / "core" / "src" / "test" / "resources" / "go
 if str(REPO) not in sys.path:  # run as a script from a checkout without tfsr installed
     sys.path.insert(0, str(REPO))
 
-from tfsr.enhance import facecrop as fc  # noqa: E402
+from tfsr import faces as fc  # noqa: E402
+from tfsr.pixels import to_uint8  # noqa: E402
 
 Case = dict[str, np.ndarray | float | int]
 
@@ -50,7 +51,7 @@ def _portrait(side: int) -> np.ndarray:
     from skimage import data
 
     face = fc.crop_square(data.astronaut(), 150, 20, 150)
-    rgb = fc.to_pixels(fc.area_resize(fc.rgba_to_rgb_float(face), side, side))
+    rgb = to_uint8(fc.area_resize(fc.rgba_to_rgb_float(face), side, side))
     alpha = np.full((side, side, 1), 255, np.uint8)
     return np.concatenate([rgb, alpha], axis=2)
 
@@ -180,7 +181,7 @@ COMPUTE: dict[str, Callable[[Case], Case]] = {
     "area_resize": lambda c: {"expect": fc.area_resize(c["img"], c["out_h"], c["out_w"])},
     "resize_bilinear": lambda c: {"expect": fc.resize_bilinear(c["img"], c["out_h"], c["out_w"])},
     "resize_to_side": lambda c: {"expect": fc.resize_to_side(c["face"], c["side"])},
-    "to_pixels": lambda c: {"expect": fc.to_pixels(c["x"])},
+    "to_pixels": lambda c: {"expect": to_uint8(c["x"])},
     "feather_mask": lambda c: {"expect": fc.feather_mask(c["side"], c["feather"])},
     "paste": lambda c: {"expect": fc.paste(c["image"], c["face"], c["x0"], c["y0"], c["mask"])},
     "face_input": _face_input,
@@ -240,10 +241,10 @@ def parse(text: str) -> Iterator[tuple[str, Case]]:
 
 
 def golden_texts() -> dict[str, str]:
-    """File name -> text of every golden file, computed with the current facecrop."""
+    """File name -> text of every golden file, computed with the current tfsr.faces."""
     texts = {}
     for function, cases in _inputs(np.random.default_rng(20180908)).items():
-        header = f"# facecrop.{function}: written by android_demo/tools/make_golden.py, do not edit.\n"
+        header = f"# {function}: written by android_demo/tools/make_golden.py, do not edit.\n"
         body = "\n".join(format_case(name, {**case, **COMPUTE[function](case)}) for name, case in cases)
         texts[f"{function}.txt"] = header + body + "\n"
     return texts

@@ -1,12 +1,17 @@
-"""Super-resolve the faces in a photo, a folder of photos, a video or a camera stream.
+"""Enlarge a photo, a folder of photos, a video or a camera stream, super-resolving its faces.
 
-INPUT is a picture (JPEG, PNG, WebP, BMP), a folder (searched recursively; the output folder mirrors it
-and pictures already done are skipped), a video file, or a camera index (0, 1, ...). MODEL is a training
-run directory, a `.keras` file or a `.tflite` file holding a Low-to-High generator; it is loaded and
-checked before anything is written. Faces are found with YuNet, cropped as squares with a margin,
-area-downsampled to 16x16, super-resolved all together, and pasted back at their size with a feathered
-mask; the rest of the picture is untouched. An unreadable file is reported and skipped; the command then
-exits with status 1 and lists every failure.
+INPUT is a picture (any format Pillow or OpenCV reads), a folder (searched recursively; the output folder
+mirrors it, pictures already done are skipped, and every other file is listed with the reason it is
+skipped), a video file, or a camera index (0, 1, ...). MODEL is a training run directory, a `.keras` file
+or a `.tflite` file holding a Low-to-High generator; it is loaded and checked before anything is written.
+
+The output is the input enlarged `--scale` times (default 4, the model's factor; videos and cameras 1):
+the background by bicubic resampling, and each face that the model serves (`--min-face`..`--max-face`,
+by default the sizes where it measured better than bicubic) super-resolved and pasted at `--scale` times
+its square with a feathered mask. `--scale 1` pastes the faces in place. An output larger than
+`--max-output-mb` is refused before any work (the message says how big and how to tile); `--tile T`
+writes a picture as files of at most T x T pixels instead. An unreadable file is reported and skipped;
+the command then exits with status 1 and lists every failure.
 """
 
 from __future__ import annotations
@@ -18,10 +23,30 @@ from pathlib import Path
 
 from tfsr.errors import ConfigError, DataError, TfsrError
 
+#: Videos and cameras are enlarged this much unless --scale says otherwise: at x4 a 720p stream becomes
+#: 5120x2880, 16 times the pixels to resample, encode (mp4v) and show per frame; benchmarks/enhance.py
+#: measures the frame rate at 1 and 4.
+VIDEO_SCALE = 1
+
+
+def _scale(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or str(value) != text.strip().lstrip("+"):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer (1 pastes faces in place, 4 is the model's factor), got {text!r}"
+        )
+    return value
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from tfsr.enhance.colour import COLOUR_MODES
-    from tfsr.enhance.enhancer import DEFAULT_DETECT_SIDE, DEFAULT_FEATHER, DEFAULT_MARGIN, DEFAULT_THRESHOLD
+    from tfsr.enhance.enhancer import (
+        DEFAULT_DETECT_SIDE, DEFAULT_FEATHER, DEFAULT_MARGIN, DEFAULT_MAX_FACE, DEFAULT_MAX_OUTPUT_MB,
+        DEFAULT_MIN_FACE, DEFAULT_THRESHOLD, MODEL_SCALE,
+    )
 
     parser.add_argument("input", help="a picture, a folder of pictures, a video file or a camera index")
     parser.add_argument(
@@ -29,26 +54,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the picture, folder or video to write (for a camera, optional when a window is shown)",
     )
     parser.add_argument("--model", required=True, help="a run directory, a .keras file or a .tflite file")
+    parser.add_argument("-s", "--scale", type=_scale, default=None,
+                        help=f"output size over input size, a positive integer (default {MODEL_SCALE}, the model's "
+                             f"factor; videos and cameras {VIDEO_SCALE}); 1 pastes faces in place")
     parser.add_argument("--threads", type=int, default=2, help="interpreter threads of a .tflite model")
     faces = parser.add_argument_group("faces")
     faces.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="face detection confidence")
     faces.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
-                       help="extra fraction of a face box's larger side cropped around it")
+                       help="extra fraction of a face box's larger side cropped around it (default: the "
+                            "framing of the training crops; change it only for a model trained with another)")
     faces.add_argument("--feather", type=float, default=DEFAULT_FEATHER,
                        help="blending ramp as a fraction of the face square (0 to 0.5)")
     faces.add_argument("--colour", choices=COLOUR_MODES, default="lowpass",
                        help="match the super-resolved face's colour to the input face's (lowpass, mean) or not")
     faces.add_argument("--detect-side", type=int, default=DEFAULT_DETECT_SIDE,
                        help="longest side of the downscaled copy that faces are detected on")
-    faces.add_argument("--max-face", type=int, default=0,
-                       help="leave faces whose crop is larger than this many pixels alone (0: enhance all)")
+    faces.add_argument("--min-face", type=int, default=DEFAULT_MIN_FACE,
+                       help=f"super-resolve only faces whose square is at least this many input pixels "
+                            f"(default {DEFAULT_MIN_FACE}, measured; 0: no lower bound); smaller ones are resampled")
+    faces.add_argument("--max-face", type=int, default=DEFAULT_MAX_FACE,
+                       help=f"super-resolve only faces whose square is at most this many input pixels "
+                            f"(default {DEFAULT_MAX_FACE}, measured; 0: no upper bound); larger ones are resampled")
     output = parser.add_argument_group("what to write (pictures)")
     mode = output.add_mutually_exclusive_group()
     mode.add_argument("--side-by-side", action="store_true",
-                      help="write each face's input crop, bicubic upscale and super-resolved face side by side")
+                      help="write each face's input crop, its bicubic enlargement and tfsr's, side by side")
     mode.add_argument("--faces-only", action="store_true",
-                      help="write only the super-resolved faces, as OUTPUT_face<k> files")
+                      help="write only the super-resolved faces (at --scale times their square), as OUTPUT_face<k>")
     output.add_argument("--panel", type=int, default=128, help="side of each side-by-side panel in pixels")
+    output.add_argument("--max-output-mb", type=float, default=DEFAULT_MAX_OUTPUT_MB,
+                        help="refuse an output picture larger than this in memory (default %(default)s MB)")
+    output.add_argument("--tile", type=int, default=0,
+                        help="write each picture as files OUTPUT_r<i>_c<j> of at most this many pixels a side, "
+                             "made one at a time (bounded memory for huge outputs)")
     output.add_argument("--overwrite", action="store_true", help="redo pictures whose output already exists")
     video = parser.add_argument_group("video and camera")
     video.add_argument("--every", type=int, default=5, help="detect faces on one frame in this many, track between")
@@ -61,6 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfsr.enhance.enhancer import MODEL_SCALE
     from tfsr.enhance.video import VIDEO_EXTENSIONS
 
     source = args.input
@@ -69,10 +108,12 @@ def run(args: argparse.Namespace) -> int:
     if not camera and not path.exists():
         raise DataError(f"{path}: no such file or folder")
     is_video = not camera and path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS
-    if (camera or is_video) and (args.side_by_side or args.faces_only):
-        raise DataError("--side-by-side and --faces-only apply to pictures, not to videos")
+    if (camera or is_video) and (args.side_by_side or args.faces_only or args.tile):
+        raise DataError("--side-by-side, --faces-only and --tile apply to pictures, not to videos")
     if args.output is None and not camera:
         raise DataError("give the output with -o/--output")
+    if args.scale is None:
+        args.scale = VIDEO_SCALE if (camera or is_video) else MODEL_SCALE
     _check_options(args)
     # The model is loaded and checked before any output exists.
     enhancer = _enhancer(args)
@@ -92,17 +133,23 @@ def _check_options(args: argparse.Namespace) -> None:
             ("--threads", args.threads, args.threads >= 1),
             ("--panel", args.panel, args.panel >= 1),
             ("--max-frames", args.max_frames, args.max_frames >= 0),
+            ("--min-face", args.min_face, args.min_face >= 0),
             ("--max-face", args.max_face, args.max_face >= 0),
             ("--detect-side", args.detect_side, args.detect_side >= 0),
             ("--threshold", args.threshold, 0.0 <= args.threshold <= 1.0),
+            ("--max-output-mb", args.max_output_mb, args.max_output_mb > 0),
+            ("--tile", args.tile, args.tile >= 0),
         )
         if not ok
     ]
     if bad:
         raise ConfigError(
             f"out of range: {', '.join(bad)} (--every, --threads, --panel >= 1; --smoothing in [0, 1); "
-            "--threshold in [0, 1]; --max-frames, --max-face, --detect-side >= 0)"
+            "--threshold in [0, 1]; --max-frames, --min-face, --max-face, --detect-side, --tile >= 0; "
+            "--max-output-mb > 0)"
         )
+    if args.min_face and args.max_face and args.min_face > args.max_face:
+        raise ConfigError(f"--min-face {args.min_face} is above --max-face {args.max_face}: no face would be enhanced")
 
 
 def _enhancer(args: argparse.Namespace):
@@ -111,12 +158,15 @@ def _enhancer(args: argparse.Namespace):
     try:
         return Enhancer(
             args.model,
+            scale=args.scale,
             margin=args.margin,
             feather=args.feather,
             colour=args.colour,
             threshold=args.threshold,
             detect_side=args.detect_side,
+            min_face=args.min_face,
             max_face=args.max_face,
+            max_output_mb=args.max_output_mb,
             num_threads=args.threads,
         )
     except ValueError as err:
@@ -149,86 +199,124 @@ def _run_video(enhancer, source: Path | int, args: argparse.Namespace) -> int:
     seconds = enhancer.timings.seconds
     split = ", ".join(f"{k} {1e3 * v / max(stats.frames, 1):.1f} ms" for k, v in seconds.items())
     where = f" -> {output}" if output else ""
-    print(f"{stats.frames} frames, {stats.faces} faces in {stats.seconds:.1f} s: {stats.fps:.1f} fps{where}")
+    print(f"{stats.frames} frames, {stats.faces} faces in {stats.seconds:.1f} s: {stats.fps:.1f} fps "
+          f"at --scale {enhancer.scale}{where}")
     print(f"per frame: {split}")
     return 0
 
 
-def _picture_jobs(source: Path, output: Path) -> list[tuple[Path, Path]]:
-    """(input, output) pairs: one for a picture, the whole tree for a folder (minus the output folder in it)."""
-    from tfsr.data.images import list_images
+def _picture_jobs(source: Path, output: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(input, output) pairs: one for a picture, the whole tree for a folder (minus the output folder in it);
+    and `"path: reason"` for every file of the folder that is not a picture."""
+    from tfsr.data.images import list_pictures
+    from tfsr.enhance.pictures import output_name
 
     if source.is_file():
-        return [(source, output / source.name if output.is_dir() else output)]
+        return [(source, output / output_name(source.name) if output.is_dir() else output)], []
     if output.exists() and not output.is_dir():
         raise DataError(f"{output}: the output of a folder must be a folder")
     out_root = output.resolve()
-    jobs = []
-    for file in list_images(source):
+    listing = list_pictures(source)
+    jobs, skipped = [], []
+    for file in listing.pictures:
         if out_root == file.resolve().parent or out_root in file.resolve().parents:
             continue
-        jobs.append((file, output / file.relative_to(source)))
-    return jobs
+        jobs.append((file, output / output_name(str(file.relative_to(source)))))
+    for file, reason in listing.skipped:
+        if not (out_root == file.resolve().parent or out_root in file.resolve().parents):
+            skipped.append(f"{file}: {reason}")
+    return jobs, skipped
 
 
 def _faces_path(dst: Path, k: int) -> Path:
     return dst.with_name(f"{dst.stem}_face{k}{dst.suffix}")
 
 
+def _tile_path(dst: Path, row: int, col: int) -> Path:
+    return dst.with_name(f"{dst.stem}_r{row}_c{col}{dst.suffix}")
+
+
 def _already_done(dst: Path, args: argparse.Namespace) -> bool:
     if args.overwrite:
         return False
-    return _faces_path(dst, 0).exists() if args.faces_only else dst.exists()
+    if args.faces_only:
+        return _faces_path(dst, 0).exists()
+    return _tile_path(dst, 0, 0).exists() if args.tile else dst.exists()
 
 
 def _enhance_picture(enhancer, src: Path, dst: Path, args: argparse.Namespace) -> int:
     """Enhances one picture and writes what the mode asks for; returns the number of faces."""
-    from tfsr.enhance import facecrop
+    from tfsr import faces
     from tfsr.enhance.panels import side_by_side
-    from tfsr.enhance.pictures import PICTURE_EXTENSIONS, read_picture, write_picture
+    from tfsr.enhance.pictures import check_writable, read_picture, write_picture
+    from tfsr.pixels import to_uint8
 
-    if dst.suffix.lower() not in PICTURE_EXTENSIONS:
-        raise DataError(f"{dst}: unknown picture format (use one of {', '.join(PICTURE_EXTENSIONS)})")
+    check_writable(dst)
     pixels = read_picture(src)
-    enhanced, faces = enhancer.enhance_faces(pixels)
+    if args.tile and not (args.faces_only or args.side_by_side):
+        return _write_tiles(enhancer, pixels, dst, args.tile)
+    enhanced, found = enhancer.enhance_faces(pixels)
     if args.faces_only:
-        for k, face in enumerate(faces):
-            write_picture(_faces_path(dst, k), facecrop.to_pixels(face.high))
+        for k, face in enumerate(found):
+            write_picture(_faces_path(dst, k), to_uint8(faces.resize_to_side(face.high, face.scaled[2])))
     elif args.side_by_side:
-        if faces:
-            write_picture(dst, side_by_side(pixels, faces, args.panel))
-    elif not faces and src.suffix.lower() == dst.suffix.lower():
+        if found:
+            write_picture(dst, side_by_side(pixels, found, args.panel, enhancer.feather))
+    elif not found and enhancer.scale == 1 and src.suffix.lower() == dst.suffix.lower():
         # Nothing to change: the very same file, not a re-encoded copy.
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.resolve() != dst.resolve():
             shutil.copyfile(src, dst)
     else:
         write_picture(dst, enhanced)
-    return len(faces)
+    return len(found)
+
+
+def _write_tiles(enhancer, pixels, dst: Path, tile: int) -> int:
+    """Writes the output as tiles `dst_r<i>_c<j>`, one window in memory at a time; all or none of them."""
+    from tfsr.enhance.pictures import write_picture
+
+    found, windows = enhancer.enhance_tiles(pixels, tile)
+    parts: list[tuple[Path, Path]] = []
+    try:
+        for (top, left, _, _), window in windows:
+            final = _tile_path(dst, top // tile, left // tile)
+            part = final.with_name(f".{final.name}.tile{final.suffix}")
+            parts.append((write_picture(part, window), final))
+        for part, final in parts:
+            part.replace(final)
+    finally:
+        for part, _ in parts:
+            part.unlink(missing_ok=True)
+    return len(found)
 
 
 def _run_pictures(enhancer, source: Path, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    jobs = _picture_jobs(source, args.output)
+    jobs, skipped = _picture_jobs(source, args.output)
     if not jobs:
-        raise DataError(f"{source}: no pictures found")
+        listed = f" ({len(skipped)} other files: {'; '.join(skipped)})" if skipped else ""
+        raise DataError(f"{source}: no pictures found{listed}")
     failures: list[str] = []
-    done = skipped = faces = 0
+    done = already = faces = 0
     bar = tqdm(jobs, unit="picture", disable=args.quiet or len(jobs) == 1)
     for src, dst in bar:
         if _already_done(dst, args):
-            skipped += 1
+            already += 1
             continue
         try:
             faces += _enhance_picture(enhancer, src, dst, args)
             done += 1
         except (TfsrError, OSError) as err:
             message = str(err) if isinstance(err, TfsrError) else f"{src}: {err}"
-            failures.append(message)
-            tqdm.write(f"tfsr enhance: {message}", file=sys.stderr)
+            failures.append(message if str(src) in message else f"{src}: {message}")
+            tqdm.write(f"tfsr enhance: {failures[-1]}", file=sys.stderr)
     bar.close()
-    print(f"{done} pictures enhanced ({faces} faces), {skipped} already done, {len(failures)} failed -> {args.output}")
+    print(f"{done} pictures enhanced at --scale {enhancer.scale} ({faces} faces super-resolved), {already} already "
+          f"done, {len(failures)} failed, {len(skipped)} other files skipped -> {args.output}")
+    for line in skipped:
+        print(f"  skipped {line}")
     if failures:
         print(f"tfsr enhance: {len(failures)} pictures failed:", file=sys.stderr)
         for message in failures:

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import argparse
 
-from tfsr.config import DataConfig
+from tfsr.faces import FACE_MARGIN
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("src", help="a folder of photos (searched recursively) or one photo")
-    parser.add_argument("out", help="output folder: crops/, manifest.jsonl, unreadable.txt")
+    parser.add_argument("out", help="output folder: crops/, manifest.jsonl, unreadable.txt, skipped.txt")
     parser.add_argument("--kind", choices=["hr", "lr"], default="hr", help="hr: 64x64 crops, lr: 16x16 (default hr)")
     parser.add_argument("--size", type=int, default=0, help="crop side in pixels (default: 64 for hr, 16 for lr)")
     parser.add_argument("--score", type=float, default=0.5, help="face detector confidence threshold (default 0.5)")
     parser.add_argument(
-        "--margin", type=float, default=DataConfig.crop_margin,
-        help=f"crop side = (1 + margin) x the face box's longest side (default {DataConfig.crop_margin})",
+        "--margin", type=float, default=FACE_MARGIN,
+        help=f"crop side = (1 + margin) x the face box's longest side (default {FACE_MARGIN}, the framing "
+        "tfsr enhance and the Android app use: change it only with theirs)",
     )
     parser.add_argument("--max-side", type=int, default=640, help="shrink photos to this longest side to detect")
     parser.add_argument("--min-face", type=int, default=0, help="skip faces smaller than this many pixels")
@@ -50,5 +51,8 @@ def run(args: argparse.Namespace) -> int:
         f"{s.photos} photos ({s.resumed} already done): {s.faces} faces written, "
         f"{s.without_faces} photos without faces, {len(s.unreadable)} unreadable"
         + (f" (listed in {args.out}/unreadable.txt)" if s.unreadable else "")
+        + f", {len(s.skipped)} other files skipped"
     )
+    for line in s.skipped:
+        print(f"  skipped {line}")
     return 0

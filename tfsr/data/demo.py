@@ -133,7 +133,7 @@ def _cached(name: str, build: Callable[[], tuple[np.ndarray, list[str]]]) -> tup
 
 
 def _build_hr(size: int) -> tuple[np.ndarray, list[str]]:
-    from tfsr.detection import YuNetDetector
+    from tfsr.faces.detection import YuNetDetector
 
     detector = YuNetDetector(score_threshold=0.5)
     rng = np.random.default_rng(2018)

@@ -1,13 +1,15 @@
 """Turning arbitrary photos into a folder of face crops (what `tfsr prepare` runs).
 
 Every photo is read (EXIF-rotated, any colour mode), its faces are found by the face detector, and each
-face is cut as a square (`data.crop_margin` rule, as at enhancement time) and area-resized to 64x64
+face is cut as a square (`tfsr.faces.square_box` with `FACE_MARGIN`, the framing of `tfsr enhance` and
+the Android app) and area-resized to 64x64
 (`hr`) or 16x16 (`lr`). A manifest, `manifest.jsonl`, gets one line per face:
 
     {"source": "party/img_001.jpg", "box": [x, y, w, h], "score": 0.93, "crop": "crops/party__img_001_0.png"}
 
 and one line with `"crop": null` (and an `"error"` if it could not be read) for a photo without usable
-faces. A second run skips the photos already in the manifest, so an interrupted run resumes. Photos are
+faces. Files of a folder that are not pictures are listed in `skipped.txt` with the reason (`tfsr prepare`
+prints them too). A second run skips the photos already in the manifest, so an interrupted run resumes. Photos are
 processed by a pool of worker threads (one per CPU by default).
 """
 
@@ -23,8 +25,9 @@ from typing import Any, Iterator
 
 from PIL import Image
 
+from tfsr import faces
 from tfsr.data import images
-from tfsr.detection import YuNetDetector
+from tfsr.faces.detection import YuNetDetector
 from tfsr.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ class PrepareOptions:
         kind: `hr` (64x64 crops) or `lr` (16x16 crops).
         size: crop side; 0 takes the kind's default.
         score_threshold: detector confidence needed, in [0, 1].
-        margin: crop margin (see `tfsr.data.images.face_square`).
+        margin: crop margin (`tfsr.faces.FACE_MARGIN`, the framing enhancement uses; see `tfsr.faces.square_box`).
         max_side: photos are shrunk to this longest side for detection only.
         min_face: skip faces whose longest side is below this (pixels of the photo); 0 keeps all.
         max_face: skip faces whose longest side is this or more; 0 keeps all.
@@ -50,7 +53,7 @@ class PrepareOptions:
     kind: str = "hr"
     size: int = 0
     score_threshold: float = 0.5
-    margin: float = 0.25
+    margin: float = faces.FACE_MARGIN
     max_side: int = 640
     min_face: int = 0
     max_face: int = 0
@@ -62,13 +65,15 @@ class PrepareOptions:
 
 @dataclass
 class PrepareSummary:
-    """What a run did (photos already in the manifest are counted as `resumed`)."""
+    """What a run did (photos already in the manifest are counted as `resumed`; `skipped`: files of the folder
+    that are not pictures, as `"path: reason"`)."""
 
     photos: int = 0
     resumed: int = 0
     faces: int = 0
     without_faces: int = 0
     unreadable: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def prepare_faces(
@@ -89,20 +94,26 @@ def prepare_faces(
     if options.kind not in SIZES:
         raise DataError(f"--kind must be one of {', '.join(SIZES)}, got {options.kind!r}")
     src = Path(src).expanduser()
+    skipped: list[str] = []
     if src.is_file():
         root, photos = src.parent, [src]
     elif src.is_dir():
-        root, photos = src, images.list_images(src)
+        listing = images.list_pictures(src)
+        root, photos = src, listing.pictures
+        skipped = [f"{p.relative_to(src).as_posix()}: {why}" for p, why in listing.skipped]
     else:
         raise DataError(f"{src}: no such file or folder")
     if not photos:
-        raise DataError(f"{src}: no images ({', '.join(images.IMAGE_EXTENSIONS)})")
+        what = f"; skipped {len(skipped)} other file(s): {', '.join(skipped)}" if skipped else ""
+        raise DataError(f"{src}: no images{what}")
     out = Path(out).expanduser()
     (out / "crops").mkdir(parents=True, exist_ok=True)
+    if skipped:
+        (out / "skipped.txt").write_text("".join(line + "\n" for line in skipped))
     manifest = out / MANIFEST
     done = _done_sources(manifest)
     todo = [p for p in photos if p.relative_to(root).as_posix() not in done]
-    summary = PrepareSummary(photos=len(photos), resumed=len(photos) - len(todo))
+    summary = PrepareSummary(photos=len(photos), resumed=len(photos) - len(todo), skipped=skipped)
     if not todo:
         return summary
     workers = workers or os.cpu_count() or 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Submodules are imported on first use, so that using one part (say `facecrop`) does not load OpenCV or LiteRT.
+# Submodules are imported on first use, so that using one part (say `colour`) does not load OpenCV or LiteRT.
 _EXPORTS = {
     "Enhancer": "tfsr.enhance.enhancer",
     "Face": "tfsr.enhance.enhancer",

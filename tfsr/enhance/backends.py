@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from tfsr.enhance.facecrop import INPUT_SIDE
+from tfsr.faces import INPUT_SIDE
 from tfsr.errors import ModelError
 
 #: The Low-to-High generator's output side: 4x its input.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfsr.enhance.facecrop import area_weights, bilinear_weights
+from tfsr.faces import area_weights, bilinear_weights
 
 COLOUR_MODES = ("off", "mean", "lowpass")
 #: Side of the grid of colour offsets in `lowpass` mode: 4x4 cells of a face are skin/hair/background-sized.

@@ -8,7 +8,7 @@ it, which also removes the frame-to-frame jitter of the detector that would make
 the other detections start new tracks.
 
 Example:
-    >>> from tfsr.detection import YuNetDetector
+    >>> from tfsr.faces.detection import YuNetDetector
     >>> tracker = FaceTracker(YuNetDetector(0.6), every=5)
     >>> boxes = tracker.update(np.zeros((360, 640, 3), np.uint8))
     >>> boxes
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tfsr.detection import Box, FaceDetector
+from tfsr.faces.detection import Box, FaceDetector
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Enhancing a video file or a camera stream frame by frame (OpenCV for decoding, encoding and display).
 
 Faces are detected on one frame in `every` and tracked in between (`FaceTracker`); each frame's faces go
-through the generator in one batch and are pasted into the frame in place. Each frame is encoded in a
+through the generator in one batch and are pasted into the frame enlarged `enhancer.scale` times (in place
+at scale 1, the command's default for videos and cameras). Each frame is encoded in a
 background thread while the next one is decoded and enhanced. A camera stream is shown in a
 window when the machine has a display (and OpenCV a GUI), and recorded to a file when an output is given;
 headless, an output file is required.
@@ -160,11 +161,12 @@ def enhance_video(
             if not ok:
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            _, enhanced = enhancer.enhance_faces(rgb, tracker.update(rgb), in_place=True)
+            rgb, enhanced = enhancer.enhance_faces(rgb, tracker.update(rgb), in_place=True)
             faces += len(enhanced)
             if on_frame is not None:
                 on_frame(frames, rgb)
-            cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=bgr)
+            # The decoded frame's buffer is reused at scale 1; an enlarged frame needs its own.
+            bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=bgr if rgb.shape == bgr.shape else None)
             if output is not None:
                 if writer is None:
                     writer = open_writer(output, fps, (bgr.shape[1], bgr.shape[0]))

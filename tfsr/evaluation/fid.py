@@ -3,9 +3,9 @@
 The protocol (`FidProtocol`, written into every result and into every cache key):
 
 1. Images are `uint8` RGB. Network outputs in [-1, 1] are first quantised exactly as saving them to PNG
-   would: `round((x + 1) * 127.5)` clipped to [0, 255]. So a set scored from files and the same set
-   scored from memory give the same number.
-2. Each image goes to [-1, 1] (`x / 127.5 - 1`, which is also Inception-v3's own preprocessing) and is
+   would (`tfsr.pixels.to_uint8`: `(x + 1) * 127.5` rounded half up, clipped to [0, 255]). So a set scored
+   from files and the same set scored from memory give the same number.
+2. Each image goes to [-1, 1] (`tfsr.pixels.to_unit`, which is also Inception-v3's own preprocessing) and is
    resized to 299x299 with `tf.image.resize(method="bilinear", antialias=False)` (half-pixel centres).
    16x16 and 64x64 faces are both upsampled, so anti-aliasing plays no part.
 3. Features: the 2048-d global-average-pooled output of `keras.applications.InceptionV3(include_top=False,
@@ -40,6 +40,8 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 import scipy.linalg
+
+from tfsr.pixels import to_uint8, to_unit
 
 log = logging.getLogger(__name__)
 
@@ -152,16 +154,13 @@ class FeatureStatistics:
 
 def quantise(images: np.ndarray) -> np.ndarray:
     """uint8 images as saving would make them: uint8 passes through, floats in [-1, 1] are rounded."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    return np.clip(np.round((images.astype(np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return to_uint8(images)
 
 
 def _prepare(images: np.ndarray, protocol: FidProtocol, size: int) -> np.ndarray:
     import tensorflow as tf
 
-    x = quantise(images).astype(np.float32) / 127.5 - 1.0 if protocol.quantise else np.asarray(images, np.float32)
+    x = to_unit(quantise(images)) if protocol.quantise else np.asarray(images, np.float32)
     if x.shape[1:3] != (size, size):
         x = tf.image.resize(x, (size, size), method=protocol.resize_method, antialias=protocol.antialias).numpy()
     return x

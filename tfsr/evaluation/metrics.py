@@ -3,7 +3,7 @@
 Pinned protocol (the LS3D-W column of the paper's table 1):
 
 - Both images are `uint8` (network outputs in [-1, 1] are quantised as saving would:
-  `round((x + 1) * 127.5)`), compared as float64 on [0, 255]; no border is cropped (64x64 faces have
+  `tfsr.pixels.to_uint8`, half up), compared as float64 on [0, 255]; no border is cropped (64x64 faces have
   little border to spare).
 - `rgb`: over all three channels. `y`: on the BT.601 luma of studio range,
   `Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255` (R, G, B in [0, 255]), the usual choice of
@@ -32,6 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from tfsr.evaluation.fid import quantise
+from tfsr.pixels import to_unit
 
 Channel = Literal["rgb", "y"]
 
@@ -121,7 +122,7 @@ def bilinear_inputs(hr: np.ndarray, scale: int = 4) -> np.ndarray:
     """Low-resolution inputs of the bilinear protocol: `[N, H/scale, W/scale, 3]` float32 in [-1, 1]."""
     from tfsr.data import degrade
 
-    x = quantise(hr).astype(np.float32) / 127.5 - 1.0
+    x = to_unit(quantise(hr))
     return np.asarray(degrade.bilinear(x, scale))
 
 
@@ -135,7 +136,7 @@ def upsampled(lr: np.ndarray, scale: int = 4, method: str = "bicubic") -> np.nda
     """
     import tensorflow as tf
 
-    x = quantise(lr).astype(np.float32) / 127.5 - 1.0
+    x = to_unit(quantise(lr))
     out = tf.image.resize(x, (x.shape[1] * scale, x.shape[2] * scale), method)
     # Bicubic overshoots at edges; clip as the network's tanh-bounded outputs are.
     return np.asarray(tf.clip_by_value(out, -1.0, 1.0))

@@ -47,6 +47,7 @@ from tfsr.evaluation.fid import (
 )
 from tfsr.evaluation.folders import ImagePairs, ImageSet, load_image_set, match_pairs
 from tfsr.evaluation.generators import HighToLow, LowToHigh, find_high_to_low
+from tfsr.pixels import to_unit
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ FEATURES_FOR_UNBIASED = 2048
 
 
 def _to_float(images: np.ndarray) -> np.ndarray:
-    return images.astype(np.float32) / 127.5 - 1.0
+    return to_unit(images)
 
 
 @dataclass

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tfsr.pixels import to_unit
+
 
 @dataclass(frozen=True)
 class TwoSampleResult:
@@ -51,7 +53,7 @@ def _classifier(size: int, width: int, seed: int):
 
 def _as_float(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images)
-    return x.astype(np.float32) / 127.5 - 1.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return to_unit(x) if x.dtype == np.uint8 else x.astype(np.float32)
 
 
 def classifier_two_sample_test(

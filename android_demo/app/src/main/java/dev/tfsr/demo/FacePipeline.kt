@@ -36,7 +36,7 @@ private const val STRIP_CELLS = 4
 /**
  * One camera frame: upright RGBA -> ML Kit faces -> square crops -> 16x16 inputs -> one batched
  * Low-to-High call -> enhanced faces pasted back with a feathered mask, or shown side by side with
- * their inputs. All arithmetic is the `core` module's, which mirrors `tfsr.enhance.facecrop`.
+ * their inputs. All arithmetic is the `core` module's, which mirrors `tfsr.faces`.
  * Below the pasted frame, a zoom strip shows the enhanced faces enlarged ([ZOOM]).
  *
  * Runs on the camera analysis executor; [onFrame] receives the picture to show (null: keep the last

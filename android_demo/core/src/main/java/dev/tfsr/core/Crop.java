@@ -1,6 +1,6 @@
 package dev.tfsr.core;
 
-/** Square crops that replicate the nearest edge pixel outside the image; mirrors {@code facecrop.crop_square}. */
+/** Square crops that replicate the nearest edge pixel outside the image; mirrors {@code tfsr.faces.crop_square}. */
 public final class Crop {
     private Crop() {}
 

@@ -1,8 +1,8 @@
 package dev.tfsr.core;
 
 /**
- * The two steps around the Low-to-High generator for one face; mirrors {@code facecrop.face_input} and
- * {@code facecrop.paste_face}.
+ * The two steps around the Low-to-High generator for one face; mirrors {@code tfsr.faces.face_input} and
+ * {@code tfsr.faces.paste_face}.
  *
  * <p>Example:
  * <pre>{@code

@@ -1,6 +1,6 @@
 package dev.tfsr.core;
 
-/** The blending mask of a pasted face; mirrors {@code facecrop.feather_mask}. */
+/** The blending mask of a pasted face; mirrors {@code tfsr.faces.feather_mask}. */
 public final class FeatherMask {
     private FeatherMask() {}
 

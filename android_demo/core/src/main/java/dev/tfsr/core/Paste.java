@@ -1,7 +1,7 @@
 package dev.tfsr.core;
 
 /**
- * Alpha-blending a face square into a frame, in place; mirrors {@code facecrop.paste} bit for bit
+ * Alpha-blending a face square into a frame, in place; mirrors {@code tfsr.faces.paste} bit for bit
  * (which returns a copy instead). Pixels outside the square, and alpha, are never written.
  */
 public final class Paste {

@@ -2,7 +2,8 @@ package dev.tfsr.core;
 
 /**
  * Conversions between 8-bit pixels and the network's float range [-1, 1]; mirrors
- * {@code facecrop.rgba_to_rgb_float} and {@code facecrop.to_pixels} bit for bit (float32 arithmetic).
+ * {@code tfsr.pixels.to_unit} (through {@code tfsr.faces.rgba_to_rgb_float}) and {@code tfsr.pixels.to_uint8}
+ * bit for bit (float32 arithmetic).
  */
 public final class Pixels {
     private Pixels() {}

@@ -1,7 +1,7 @@
 package dev.tfsr.core;
 
 /**
- * Separable resampling: exact area averaging and half-pixel bilinear; mirrors {@code facecrop.area_resize},
+ * Separable resampling: exact area averaging and half-pixel bilinear; mirrors {@code tfsr.faces.area_resize},
  * {@code resize_bilinear} and {@code resize_to_side}. Weights are computed with the same float64
  * expressions as the Python side, sums run in float64 and the result is rounded to float32 once.
  */

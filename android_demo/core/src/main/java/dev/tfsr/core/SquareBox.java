@@ -2,7 +2,7 @@ package dev.tfsr.core;
 
 /**
  * The integer square around a detected face that is cropped for the network; mirrors
- * {@code facecrop.square_box} exactly (the same float64 operations in the same order).
+ * {@code tfsr.faces.square_box} exactly (the same float64 operations in the same order).
  *
  * <p>Example: {@code SquareBox sq = SquareBox.around(40, 30, 50, 60, 0.25, 480, 640);}
  */

@@ -6,7 +6,7 @@ import static org.junit.Assert.assertEquals;
 import java.io.IOException;
 import org.junit.Test;
 
-/** Every function of the core against the outputs that tfsr.enhance.facecrop computed for the same inputs. */
+/** Every function of the core against the outputs that tfsr.faces computed for the same inputs. */
 public class GoldenVectorsTest {
     @Test
     public void rgbaToRgbFloat() throws IOException {

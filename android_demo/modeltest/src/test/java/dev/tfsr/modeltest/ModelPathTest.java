@@ -25,7 +25,7 @@ import org.junit.Test;
  *
  * <p>Tolerance: every pixel within 1 of {@code tfsr enhance}'s. Both sides run the same model on
  * LiteRT's CPU, {@code tfsr enhance} through the Interpreter API and this test through
- * CompiledModel, and the core mirrors facecrop's arithmetic operation for operation (bit for bit in
+ * CompiledModel, and the core mirrors tfsr.faces's arithmetic operation for operation (bit for bit in
  * its golden tests), so only a float rounding difference inside LiteRT could move a pixel, and by
  * one step at most; pixels outside every face square must be equal.
  *

@@ -7,7 +7,7 @@ through the `yuface` package (weights built in, no download). Anything with a `d
 Boxes are `(x, y, w, h, score)` in pixels of the image passed in, with `score` in [0, 1].
 
 Example:
-    >>> from tfsr.detection import YuNetDetector
+    >>> from tfsr.faces.detection import YuNetDetector
     >>> detector = YuNetDetector(score_threshold=0.6)
     >>> faces = detector.detect(image_rgb_uint8)  # [(x, y, w, h, score), ...], best first
 """

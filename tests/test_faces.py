@@ -1,11 +1,12 @@
-"""The face arithmetic of tfsr.enhance.facecrop, checked against values worked out by hand."""
+"""The face arithmetic of tfsr.faces and the pixel convention of tfsr.pixels, checked against values worked out by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tfsr.enhance import facecrop as fc
+from tfsr import faces as fc
+from tfsr.pixels import to_uint8, to_unit
 
 
 def test_rgba_to_rgb_float_drops_alpha_and_scales() -> None:
@@ -20,9 +21,9 @@ def test_rgba_to_rgb_float_drops_alpha_and_scales() -> None:
 def test_to_pixels_rounds_half_up_clips_and_inverts_the_input_scaling() -> None:
     values = np.array([-1.0, 1.0, 0.0, -2.0, 3.0, np.nan, 0.5 / 127.5 - 1], np.float32)
     # 0 -> 127.5 -> 128 (half up); 0.5/127.5-1 -> 0.5 -> 1; NaN -> 0.
-    np.testing.assert_array_equal(fc.to_pixels(values), [0, 255, 128, 0, 255, 0, 1])
+    np.testing.assert_array_equal(to_uint8(values), [0, 255, 128, 0, 255, 0, 1])
     every = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, axis=2)
-    np.testing.assert_array_equal(fc.to_pixels(fc.rgba_to_rgb_float(every)), every)
+    np.testing.assert_array_equal(to_uint8(fc.rgba_to_rgb_float(every)), every)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,7 @@ def test_paste_face_keeps_the_faces_mean_colour() -> None:
     colour = np.array([0.2, -0.4, 0.6], np.float32)
     enhanced = np.broadcast_to(colour, (64, 64, 3)).copy()
     out = fc.paste_face(image, enhanced, 10, 20, 80, feather=0.0)
-    np.testing.assert_array_equal(out[20:100, 10:90].mean(axis=(0, 1)), fc.to_pixels(colour))
+    np.testing.assert_array_equal(out[20:100, 10:90].mean(axis=(0, 1)), to_uint8(colour))
     assert out[:20].max() == 0 and out[100:].max() == 0 and out[:, :10].max() == 0
 
 
