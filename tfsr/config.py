@@ -42,12 +42,15 @@ class HighToLowConfig:
         noise_dim: length of the noise vector z.
         blocks_per_group: residual blocks in each of the 6 groups.
         input_skip: predict a correction of AvgPool4(HR) with a zero-initialised head (tfsr; not the paper).
+        degradation_prior: an explicit blur and sensor-noise model whose levels z draws and the GAN learns
+            (`tfsr.layers.DegradationPrior`; tfsr, not the paper); needs `input_skip`.
     """
 
     filters: int = 64
     noise_dim: int = 64
     blocks_per_group: int = 2
     input_skip: bool = False
+    degradation_prior: bool = False
 
 
 @dataclass
@@ -328,6 +331,11 @@ def validate(cfg: Config, where: str) -> None:
         _positive(where, key, value)
     if not 0 <= m.bn_momentum < 1:
         raise ConfigError(f"{where}: model.bn_momentum must be in [0, 1), got {m.bn_momentum}")
+    if m.high_to_low.degradation_prior and not m.high_to_low.input_skip:
+        raise ConfigError(
+            f"{where}: model.high_to_low.degradation_prior needs model.high_to_low.input_skip: true "
+            "(the prior blurs the skip's base)"
+        )
     if m.scale != 4:
         raise ConfigError(f"{where}: model.scale must be 4 (the paper's 16x16 -> 64x64 networks), got {m.scale}")
     if m.hr_size % 16:

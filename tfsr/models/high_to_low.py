@@ -7,6 +7,7 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from tfsr.layers.degradation_prior import DegradationPrior
 from tfsr.layers.input_skip import InputSkip
 from tfsr.layers.pixel_shuffle import PixelShuffle
 from tfsr.layers.residual import GeneratorResidualBlock, generator_batch_norm
@@ -38,6 +39,9 @@ class HighToLowGenerator(keras.Model):
         input_skip: predict a correction of `AvgPool4(hr)` (`InputSkip`, zero-initialised last convolution)
             instead of the whole output; a tfsr deviation from the paper (off there) that makes the network
             start at the pixel loss's optimum, so the GAN term only has to learn the degradation.
+        degradation_prior: give the network an explicit blur and sensor-noise model (`DegradationPrior`):
+            the skip's base is `AvgPool4` of the face blurred as z draws, and z's noise is added to the output;
+            a tfsr deviation (off in the paper), requires `input_skip`.
 
     Example:
         >>> g = HighToLowGenerator(filters=16, noise_dim=8, blocks_per_group=1)
@@ -55,9 +59,12 @@ class HighToLowGenerator(keras.Model):
         bn_epsilon: float = 1e-5,
         bn_momentum: float = 0.9,
         input_skip: bool = False,
+        degradation_prior: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if degradation_prior and not input_skip:
+            raise ValueError("HighToLowGenerator: degradation_prior needs input_skip (the prior blurs the skip's base)")
         if hr_size % 16:
             raise ValueError(f"HighToLowGenerator: hr_size must be a multiple of 16, got {hr_size}")
         self.filters = filters
@@ -67,6 +74,7 @@ class HighToLowGenerator(keras.Model):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.input_skip = bool(input_skip)
+        self.degradation_prior = bool(degradation_prior)
 
         self.noise_projection = layers.Dense(hr_size * hr_size, name="noise_projection")
         self.stem = layers.Conv2D(filters, 3, padding="same", name="stem")
@@ -86,10 +94,11 @@ class HighToLowGenerator(keras.Model):
         init = "zeros" if self.input_skip else "glorot_uniform"
         self.head_conv = layers.Conv2D(3, 3, padding="same", kernel_initializer=init, name="head_conv")
         # tanh in float32: the output feeds losses and images, which must not be half precision.
-        if self.input_skip:
+        self.prior = DegradationPrior(scale=4, name="degradation_prior") if self.degradation_prior else None
+        if self.prior is None and self.input_skip:
             self.skip_pool = layers.AveragePooling2D(4, name="skip_pool")
             self.head_tanh = InputSkip(name="head_skip")
-        else:
+        elif self.prior is None:
             self.head_tanh = layers.Activation("tanh", dtype="float32", name="head_tanh")
 
     @property
@@ -117,6 +126,8 @@ class HighToLowGenerator(keras.Model):
             for layer in group:
                 x = layer(x, training=training) if isinstance(layer, GeneratorResidualBlock) else layer(x)
         x = self.head_conv(ops.relu(self.head_bn(x, training=training)))
+        if self.prior is not None:
+            return self.prior((hr, z, x))
         if self.input_skip:
             return self.head_tanh((self.skip_pool(hr), x))
         return self.head_tanh(x)
@@ -135,4 +146,5 @@ class HighToLowGenerator(keras.Model):
             "bn_epsilon": self.bn_epsilon,
             "bn_momentum": self.bn_momentum,
             "input_skip": self.input_skip,
+            "degradation_prior": self.degradation_prior,
         }
