@@ -71,3 +71,19 @@ def test_prepare_lr_kind_and_errors(tmp_path, photos, capsys):
     assert main(["prepare", str(tmp_path / "missing"), str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "empty: no images" in err and "missing: no such file or folder" in err
+
+
+def test_prepare_reads_gif_and_tiff_and_lists_every_other_file(tmp_path, photos, capsys):
+    src = tmp_path / "photos"
+    src.mkdir()
+    Image.fromarray(photos["astronaut"]).convert("P", palette=Image.Palette.ADAPTIVE).save(src / "astronaut.gif")
+    Image.fromarray(photos["camera"][..., 0].astype(np.uint16) * 257).save(src / "camera.tif")
+    Image.fromarray(photos["grace_hopper"]).save(src / "hopper.tiff")
+    (src / "notes.txt").write_text("not a photo")
+    out = tmp_path / "out"
+    assert main(["prepare", str(src), str(out), "--no-progress", "--workers", "1"]) == 0
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(r["source"] for r in rows if r["crop"]) == ["astronaut.gif", "camera.tif", "hopper.tiff"]
+    assert (out / "skipped.txt").read_text() == "notes.txt: not a picture format (.txt)\n"
+    printed = capsys.readouterr().out
+    assert "3 faces written" in printed and "1 other files skipped" in printed and "skipped notes.txt" in printed

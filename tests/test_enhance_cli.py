@@ -151,3 +151,63 @@ def test_sixteen_bit_and_broken_pictures(tmp_path):
     (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(DataError, match=r"cut\.png: unreadable picture"):
         read_picture(tmp_path / "cut.png")
+
+
+def test_every_file_of_a_folder_is_enhanced_or_listed_as_skipped_with_the_reason(model_file, tmp_path, capsys) -> None:
+    import cv2
+
+    root = tmp_path / "mixed"
+    root.mkdir()
+    small = skimage.data.astronaut()[::8, ::8]  # 64x64
+    Image.fromarray(small).convert("P", palette=Image.Palette.ADAPTIVE).save(root / "palette.gif")
+    frames = [Image.fromarray(small), Image.fromarray(small[::-1])]
+    frames[0].save(root / "moving.gif", save_all=True, append_images=frames[1:], duration=100)
+    Image.fromarray((skimage.data.camera()[::8, ::8].astype(np.uint16) * 257)).save(root / "deep.tif")
+    Image.fromarray(small).save(root / "plain.tiff")
+    cv2.imwrite(str(root / "radiance.pic"), (small[..., ::-1] / 255.0).astype(np.float32))  # only OpenCV reads it
+    (root / "notes.txt").write_text("not a picture")
+    (root / "clip.mp4").write_bytes(b"\x00" * 16)
+    (root / "README").write_text("no extension")
+    out = tmp_path / "out"
+    code = main(["enhance", str(root), "-o", str(out), "--model", str(model_file), "--quiet", "-s", "2"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "5 pictures enhanced at --scale 2" in printed and "3 other files skipped" in printed
+    assert f"skipped {root / 'notes.txt'}: not a picture format (.txt)" in printed
+    assert f"skipped {root / 'clip.mp4'}: a video (.mp4): enhance it on its own" in printed
+    assert f"skipped {root / 'README'}: not a picture format (no extension)" in printed
+    # Formats not written here become PNGs beside their name; the others keep theirs. All at 2x.
+    assert read_picture(out / "palette.gif.png").shape == (128, 128, 3)
+    assert read_picture(out / "moving.gif.png").shape == (128, 128, 3)  # the first frame
+    assert read_picture(out / "deep.tif").shape == (128, 128, 3)  # 16-bit gray is read as RGB (top 8 bits)
+    assert read_picture(out / "plain.tiff").shape == (128, 128, 3)
+    radiance = read_picture(out / "radiance.pic.png")
+    assert radiance.shape == (128, 128, 3)
+    assert np.abs(radiance.astype(int) - cv2.resize(small, (128, 128), interpolation=cv2.INTER_CUBIC)).mean() < 3
+
+
+def test_bad_scales_and_an_output_over_the_budget_are_refused_and_nothing_is_written(model_file, tmp_path, capsys) -> None:
+    photo = tmp_path / "p.png"
+    write_picture(photo, skimage.data.astronaut()[::4, ::4])  # 128x128
+    out = tmp_path / "o.png"
+    for bad in ("0", "-1", "2.5", "x", "4x"):
+        with pytest.raises(SystemExit) as exited:
+            main(["enhance", str(photo), "-o", str(out), "--model", str(model_file), "--scale", bad])
+        assert exited.value.code == 2
+        assert "must be a positive integer" in capsys.readouterr().err
+    code = main(["enhance", str(photo), "-o", str(out), "--model", str(model_file), "--max-output-mb", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "128x128 picture at --scale 4 makes a 512x512 output (1 MB)" in err and "--tile 256" in err
+    assert not out.exists() and not list(tmp_path.glob(".*part*"))
+    # Tiles: each within the budget, together the whole picture.
+    code = main(["enhance", str(photo), "-o", str(out), "--model", str(model_file), "--max-output-mb", "0.3", "--tile", "256"])
+    assert code == 0
+    whole = tmp_path / "whole.png"
+    assert main(["enhance", str(photo), "-o", str(whole), "--model", str(model_file), "--quiet"]) == 0
+    full = read_picture(whole)
+    assert full.shape == (512, 512, 3)
+    for r in range(2):
+        for c in range(2):
+            tile = read_picture(tmp_path / f"o_r{r}_c{c}.png")
+            np.testing.assert_array_equal(tile, full[256 * r : 256 * (r + 1), 256 * c : 256 * (c + 1)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o_r0_c0.png", "o_r0_c1.png", "o_r1_c0.png", "o_r1_c1.png", "p.png", "whole.png"]

@@ -9,8 +9,9 @@ Into OUT_DIR:
 - `photo.jpg` (matplotlib's Grace Hopper portrait) and `photo.rgb`, its pixels as `tfsr enhance` reads
   them (`read_picture`), raw RGB rows, with `photo.txt` holding `height width`;
 - `boxes.txt`: one `x y w h` line per face, found by the detector `tfsr enhance` builds by default;
-- `reference.rgb`: the pixels of what `tfsr enhance photo.jpg --margin 0.25 --feather 0.15 --colour off`
-  wrote (the app's margin and feather; the app does no colour matching).
+- `reference.rgb`: the pixels of what `tfsr enhance photo.jpg --margin 0.25 --feather 0.15 --colour off
+  --scale 1 --min-face 0 --max-face 0` wrote (the app's margin and feather; the app does no colour
+  matching, pastes faces in place and serves every face size).
 """
 from __future__ import annotations
 
@@ -62,11 +63,7 @@ def main(out: Path) -> None:
     tfsr = str(Path(sys.executable).with_name("tfsr"))
     command = [tfsr, "enhance", str(photo), "-o", str(reference), "--model", str(out / "model.tflite"),
                "--margin", str(MARGIN), "--feather", str(FEATHER), "--colour", "off", "--threads", "1",
-               "--overwrite", "--quiet"]
-    # The app pastes faces in place; a tfsr enhance that upscales the picture (--scale) must be told so.
-    usage = subprocess.run([tfsr, "enhance", "--help"], capture_output=True, text=True, check=True).stdout
-    if "--scale" in usage:
-        command += ["--scale", "1"]
+               "--overwrite", "--quiet", "--scale", "1", "--min-face", "0", "--max-face", "0"]
     subprocess.run(command, check=True)
     enhanced = read_picture(reference)
     if enhanced.shape[:2] != pixels.shape[:2]:
