@@ -1,12 +1,14 @@
-"""Frames per second of `tfsr enhance` on a generated 1280x720 video, per backend, with 1 and with 4 faces.
+"""Frames per second of `tfsr enhance` on a generated 1280x720 video, per backend, 1 and 4 faces, at scale 1 and 4.
 
 The video is made from real portraits (scikit-image's astronaut and camera, matplotlib's grace_hopper),
 each cut around its face and moved over a textured background; faces are about 110 pixels wide. Every
 configuration runs the whole `enhance_video` loop (decode, detect on a 640x360 copy every 5 frames and
-track in between, crop, one batched generator call, colour matching, feathered paste, encode) and reports
-the median frame time as fps, the overall fps, and where the time goes per frame. The baseline in the same
-run is the same pipeline with no network (nearest x4 in place of the generator): the cost of everything
-but super-resolution.
+track in between, crop, one batched generator call, colour matching, the frame enlarged by `--scale` with
+bicubic resampling, feathered paste at that scale, encode) and reports the median frame time as fps, the
+overall fps, and where the time goes per frame. Every face is super-resolved whatever its size (speed, not
+the default size range, is measured). At scale 4 each output frame is 5120x2880. The baseline in the
+same run is the same pipeline with no network (nearest x4 in place of the generator): the cost of
+everything but super-resolution, at each scale.
 
 The generator is the official-shape Low-to-High network (15.5 M parameters, 5.4 GMAC per face) with random
 weights unless `--model` names a trained one: speed does not depend on the weights, quality (the PSNR
@@ -32,7 +34,8 @@ import numpy as np  # noqa: E402
 
 SIZE = (1280, 720)
 FACE_WIDTH = 110  # pixels of a face box in the video
-STAGES = ("detect", "crop", "super_resolve", "colour", "paste")
+STAGES = ("detect", "crop", "super_resolve", "colour", "upscale", "paste")
+SCALES = (1, 4)
 
 
 def portraits() -> list[np.ndarray]:
@@ -108,12 +111,12 @@ def tflite_files(model, formats: list[str], work: Path, stem: str) -> dict[str, 
     return files
 
 
-def measure(backend, video: Path, out: Path, every: int) -> dict[str, float]:
-    """Runs the video loop once with `backend`; returns fps and per-frame milliseconds per stage."""
+def measure(backend, video: Path, out: Path, every: int, scale: int) -> dict[str, float]:
+    """Runs the video loop once with `backend` at `scale`; returns fps and per-frame milliseconds per stage."""
     from tfsr.enhance.enhancer import Enhancer
     from tfsr.enhance.video import enhance_video
 
-    enhancer = Enhancer(backend)
+    enhancer = Enhancer(backend, scale=scale, min_face=0, max_face=0)
     warm = np.zeros((4, 16, 16, 3), np.float32)
     enhancer.super_resolver(warm)  # the first call of a batch size allocates; keep it out of the clock
     enhancer.detect(np.zeros((SIZE[1], SIZE[0], 3), np.uint8))
@@ -144,6 +147,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5, help="detect on one frame in this many")
     parser.add_argument("--threads", type=int, default=2, help="LiteRT threads")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras backend (slow on 2 cores)")
+    parser.add_argument("--scales", type=lambda t: [int(v) for v in t.split(",")], default=list(SCALES),
+                        help="comma-separated output scales (default 1,4)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tfsr-bench-enhance")
     args = parser.parse_args()
 
@@ -184,23 +189,24 @@ def main() -> None:
     for name, backend in backends.items():
         quality = {"keras fp32": "reference", "no network (baseline)": ""}.get(name)
         quality = quality if quality is not None else f"{psnr(reference, backend(held_out)):.1f}"
-        for n, path in videos.items():
-            r = measure(backend, path, args.work / "out.avi", args.every)
-            rows.append((name, n, r, quality))
-            print(f"{name:24s} {n} face(s): {r['fps']:.1f} fps", flush=True)
+        for scale in args.scales:
+            for n, path in videos.items():
+                r = measure(backend, path, args.work / "out.avi", args.every, scale)
+                rows.append((name, scale, n, r, quality))
+                print(f"{name:24s} x{scale} {n} face(s): {r['fps']:.1f} fps", flush=True)
     load_after = os.getloadavg()[0]
 
     print()
     print(f"1280x720, {args.frames} frames, detection every {args.every} frames on a 640x360 copy, "
           f"{os.cpu_count()} CPUs, load average {load_before:.1f} -> {load_after:.1f}")
     print()
-    print("| backend | faces | fps (median frame) | fps (overall) | CPU ms/frame | detect ms | crop ms | SR ms "
-          "| colour ms | paste ms | decode+encode+track ms | PSNR vs Keras (dB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, n, r, quality in rows:
-        print(f"| {name} | {n} | {r['fps']:.1f} | {r['fps_all']:.1f} | {r['cpu']:.0f} | {r['detect']:.1f} "
-              f"| {r['crop']:.1f} | {r['super_resolve']:.1f} | {r['colour']:.1f} | {r['paste']:.1f} "
-              f"| {r['other']:.1f} | {quality} |")
+    print("| backend | scale | faces | fps (median frame) | fps (overall) | CPU ms/frame | detect ms | crop ms "
+          "| SR ms | colour ms | upscale ms | paste ms | decode+encode+track ms | PSNR vs Keras (dB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, scale, n, r, quality in rows:
+        print(f"| {name} | {scale} | {n} | {r['fps']:.1f} | {r['fps_all']:.1f} | {r['cpu']:.0f} | {r['detect']:.1f} "
+              f"| {r['crop']:.1f} | {r['super_resolve']:.1f} | {r['colour']:.1f} | {r['upscale']:.1f} "
+              f"| {r['paste']:.1f} | {r['other']:.1f} | {quality} |")
 
 
 if __name__ == "__main__":

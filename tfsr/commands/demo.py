@@ -3,7 +3,8 @@
 Everything lands in one folder (default `demo_out/`):
     runs/stage1, runs/stage2, runs/stage3   the training runs (configs/demo_stage{1,2,3}.yaml)
     export/                                  the Low-to-High generator as .tflite files, with report.md
-    enhance/                                 before/after pictures of the shipped portraits
+    enhance/                                 before_after.png: a photo with small faces enlarged 4x,
+                                             bicubic above tfsr, faces outlined (and group.png, faces.png)
     summary.png                              HR faces, High-to-Low samples for 3 noise vectors, super-resolved faces
     comparison.png, comparison.md            held-out demo faces through the demo camera: bicubic vs tfsr
 Running it again resumes: finished stages are not retrained. The last lines printed compare tfsr with
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     print((out / "export" / "report.md").read_text())
 
     chosen = _pick_for_enhance(result.report["rows"])
-    print(f"== Enhance: faces in the shipped portraits, with {chosen['file']}", flush=True)
+    print(f"== Enhance: a photo with small faces at x4, bicubic vs tfsr, with {chosen['file']}", flush=True)
     pictures = demo_images(out / "export" / chosen["file"], out / "enhance")
 
     summary = write_summary(cfg, runs / "stage3", out / "summary.png")
