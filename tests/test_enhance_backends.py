@@ -54,8 +54,9 @@ FACES = [(10, 12, 30, 34, 0.9), (70, 40, 28, 28, 0.8)]
 
 @pytest.mark.parametrize("fmt", ["fp32", "int8"])
 def test_keras_and_tflite_give_the_same_faces_within_the_export_tolerance(exported, fmt: str) -> None:
-    keras_enhancer = Enhancer(exported["keras"], detector=Boxes(*FACES))
-    tflite_enhancer = Enhancer(exported[fmt], detector=Boxes(*FACES))
+    every_face = {"scale": 1, "min_face": 0, "max_face": 0}  # the faces replaced in place, whatever their size
+    keras_enhancer = Enhancer(exported["keras"], detector=Boxes(*FACES), **every_face)
+    tflite_enhancer = Enhancer(exported[fmt], detector=Boxes(*FACES), **every_face)
     assert isinstance(keras_enhancer.super_resolver, KerasSuperResolver)
     assert isinstance(tflite_enhancer.super_resolver, TFLiteSuperResolver)
     assert tflite_enhancer.super_resolver.name == f"tflite-{fmt}"
@@ -138,7 +139,8 @@ def test_cli_with_a_tflite_model(exported, tmp_path, capsys) -> None:
 
     photo = skimage.data.astronaut()
     write_picture(tmp_path / "a.png", photo)
-    code = main(["enhance", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", str(exported["int8"]), "--threads", "1"])
+    code = main(["enhance", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", str(exported["int8"]),
+                 "--threads", "1", "--scale", "2", "--max-face", "0"])
     assert code == 0, capsys.readouterr().err
     out = read_picture(tmp_path / "b.png")
-    assert out.shape == photo.shape and (out != photo).any()
+    assert out.shape == (1024, 1024, 3) and "(1 faces super-resolved)" in capsys.readouterr().out

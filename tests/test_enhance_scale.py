@@ -140,7 +140,7 @@ def test_a_4000x3000_photo_at_scale_4_is_refused_before_any_work_with_its_size_a
         tracemalloc.stop()
     message = str(refused.value)
     assert "4000x3000 picture at --scale 4" in message and "16000x12000 output (576 MB)" in message
-    assert "512 MB budget" in message and "--tile" in message
+    assert "512 MB budget" in message and "--tile 4096" in message
     assert backend.batches == [1] and peak < 1_000_000  # only the load check ran; nothing was allocated
 
 

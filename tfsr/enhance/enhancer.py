@@ -65,6 +65,7 @@ DEFAULT_MAX_FACE = 16
 DEFAULT_MAX_OUTPUT_MB = 512
 # Faces per generator call: a crowd of hundreds of faces costs a bounded batch, not one huge tensor.
 _BATCH = 32
+_MAX_SUGGESTED_TILE = 4096
 # Bytes of working memory per output pixel of the largest pasted face (float64 resampling, float32 blend).
 _FACE_BYTES_PER_PIXEL = 60
 
@@ -210,7 +211,9 @@ class Enhancer:
         what = f"{out[1]}x{out[0]} output ({out[0] * out[1] * channels / 1e6:.0f} MB)"
         if window:
             what = f"{w}x{h} window of the {what}"
-        tile = max(256, int((self.max_output_mb * 1e6 / channels) ** 0.5) // 256 * 256)
+        # The largest whole multiple of 256 pixels within the budget, and no more than 4096: tiles that
+        # image viewers open and that leave memory for the rest.
+        tile = min(_MAX_SUGGESTED_TILE, max(256, int((self.max_output_mb * 1e6 / channels) ** 0.5) // 256 * 256))
         face_note = f", a face pasted at {face}x{face} needs {face * face * _FACE_BYTES_PER_PIXEL / 1e6:.0f} MB" if face else ""
         raise DataError(
             f"a {shape[1]}x{shape[0]} picture at --scale {self.scale} makes a {what}{face_note}: over the "
