@@ -17,7 +17,10 @@ import dev.tfsr.core.FaceMath
 import dev.tfsr.core.FloatImage
 import dev.tfsr.core.SquareBox
 
-/** Extra fraction of the face box kept around it, as `tfsr enhance` does. */
+/**
+ * Extra fraction of the face box kept around it: `tfsr.faces.FACE_MARGIN`, the framing of the training
+ * crops and `tfsr enhance` (tests/test_face_framing.py checks that they agree).
+ */
 private const val MARGIN = 0.25
 
 /** Width of the pasted face's soft edge, as a fraction of its side. */
