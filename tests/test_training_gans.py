@@ -255,3 +255,24 @@ def test_colour_anchor_adds_each_images_mean_colour_error_to_the_generator_loss(
     assert anchored_loss == pytest.approx(anchored_pixel + 10.0 * colour, rel=1e-3)
     assert any(not np.allclose(a, b) for a, b in zip(*updates))
     assert float(mean_colour_loss(tf.zeros((1, 2, 2, 3)), tf.fill((1, 2, 2, 3), 0.5))) == pytest.approx(0.25)
+
+
+def test_the_degradation_priors_levels_answer_to_the_discriminator_alone():
+    # With High-to-Low's prior, the pixel loss anchors the network's output without the prior's blur and
+    # noise: a pixel-only run (beta 0) leaves the prior's levels where they started while the network learns;
+    # with the GAN term they move. Without the anchor a pixel loss would pull every level to zero.
+    model = {**TINY_MODEL, "high_to_low": {**TINY_MODEL["high_to_low"], "input_skip": True, "degradation_prior": True}}
+    moved = {}
+    for beta in (0.0, 1.0):
+        cfg = config_from_dict({"model": model, "training": {"batch_size": 4, "n_critic": 2, "steps": 3,
+                                "steps_per_epoch": 3, "beta": beta, "stage": "high_to_low"}}, "tiny.yaml")
+        gan = build(cfg)
+        prior = gan.high_to_low.prior
+        levels = [w.numpy().copy() for w in prior.trainable_weights]
+        head = gan.high_to_low.head_conv.kernel.numpy().copy()
+        history = gan.fit(unpaired(4, 3), epochs=1, verbose=0).history
+        assert history["g_pixel"][0] > 0
+        assert not np.allclose(gan.high_to_low.head_conv.kernel.numpy(), head)
+        moved[beta] = max(float(np.max(np.abs(w.numpy() - v))) for w, v in zip(prior.trainable_weights, levels))
+    assert moved[0.0] == 0.0
+    assert moved[1.0] > 1e-4

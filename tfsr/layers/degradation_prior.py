@@ -151,6 +151,11 @@ class DegradationPrior(keras.layers.Layer):
         hr, z, residual = inputs
         return self.add_noise(self.skip((self.blurred_base(hr, z), residual)), z)
 
+    def undegraded(self, hr: Any, residual: Any) -> tf.Tensor:
+        """`InputSkip(AvgPool4(hr), residual)`: the head's output without this prior's blur and noise."""
+        base = tf.nn.avg_pool2d(tf.cast(hr, tf.float32), self.scale, self.scale, "VALID")
+        return self.skip((base, residual))
+
     def levels(self, z: Any) -> dict[str, np.ndarray]:
         """The blur mix and noise levels that `z` draws, as numbers (for logs and tests)."""
         mix, noise = self._levels(z)

@@ -118,7 +118,9 @@ class HighToLowGenerator(keras.Model):
         )
         self.built = True
 
-    def call(self, inputs: Any, training: bool | None = None) -> Any:
+    def call(self, inputs: Any, training: bool | None = None, undegraded: bool = False) -> Any:
+        """The LR face of `(hr, z)`; with `undegraded` (and the prior), also the same network's output
+        without the prior's blur and noise, `(lr, undegraded_lr)`: what the pixel loss anchors."""
         hr, z = inputs
         noise_map = ops.reshape(self.noise_projection(z), (-1, self.hr_size, self.hr_size, 1))
         x = self.stem(ops.concatenate([hr, ops.cast(noise_map, hr.dtype)], axis=-1))
@@ -127,7 +129,8 @@ class HighToLowGenerator(keras.Model):
                 x = layer(x, training=training) if isinstance(layer, GeneratorResidualBlock) else layer(x)
         x = self.head_conv(ops.relu(self.head_bn(x, training=training)))
         if self.prior is not None:
-            return self.prior((hr, z, x))
+            lr = self.prior((hr, z, x))
+            return (lr, self.prior.undegraded(hr, x)) if undegraded else lr
         if self.input_skip:
             return self.head_tanh((self.skip_pool(hr), x))
         return self.head_tanh(x)

@@ -40,5 +40,13 @@ class DegradationGAN(StageGAN):
     def generate(self, data: Any) -> list[Branch]:
         hr, lr_real = data
         z = self.noise(tf.shape(hr)[0], self.high_to_low.noise_dim, NOISE_STREAM)
-        fake = self.high_to_low((hr, z), training=True)
-        return [Branch(self.discriminator, lr_real, fake, average_downsample(hr))]
+        fake, anchored = degrade_and_anchor(self.high_to_low, hr, z)
+        return [Branch(self.discriminator, lr_real, fake, average_downsample(hr), anchored)]
+
+
+def degrade_and_anchor(high_to_low: keras.Model, hr: tf.Tensor, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor | None]:
+    """High-to-Low's LR faces (training mode) and what its pixel loss anchors: the same network's output
+    without its degradation prior when it has one (`Branch.anchored`), else None (the output itself)."""
+    if getattr(high_to_low, "prior", None) is not None:
+        return high_to_low((hr, z), training=True, undegraded=True)
+    return high_to_low((hr, z), training=True), None

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from tfsr.training.degradation_gan import degrade_and_anchor
 from tfsr.training.losses import average_downsample
 from tfsr.training.stage_gan import Branch, StageGAN
 
@@ -54,9 +55,9 @@ class JointFineTune(StageGAN):
     def generate(self, data: Any) -> list[Branch]:
         hr, lr_real = data
         z = self.noise(tf.shape(hr)[0], self.high_to_low.noise_dim, NOISE_STREAM)
-        lr_fake = self.high_to_low((hr, z), training=True)
+        lr_fake, anchored = degrade_and_anchor(self.high_to_low, hr, z)
         sr = self.low_to_high(lr_fake, training=True)
         return [
-            Branch(self.discriminator_16, lr_real, lr_fake, average_downsample(hr)),
+            Branch(self.discriminator_16, lr_real, lr_fake, average_downsample(hr), anchored),
             Branch(self.discriminator_64, hr, sr, hr),
         ]

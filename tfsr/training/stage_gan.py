@@ -49,12 +49,21 @@ class Branch(NamedTuple):
         real: real images of the discriminator's input size (per-replica batch).
         fake: generated images of the same size, with gradients to the trained generators.
         target: what `fake` should match pixel-wise (the pixel loss's target).
+        anchored: what the pixel loss (and colour anchor) compare with `target` when not `fake` itself:
+            High-to-Low's output without its degradation prior, whose levels answer to the discriminator
+            alone (a pixel loss would pull every blur and noise level to zero).
     """
 
     discriminator: keras.Model
     real: tf.Tensor
     fake: tf.Tensor
     target: tf.Tensor
+    anchored: tf.Tensor | None = None
+
+    @property
+    def pixel_fake(self) -> tf.Tensor:
+        """The image that the pixel loss compares with `target`."""
+        return self.fake if self.anchored is None else self.anchored
 
 
 class ModelWeights(tf.Module):
@@ -269,7 +278,7 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch([v.value for v in g_variables])
             scored = self._generate_part(data, 0)
-            g_pixel = tf.add_n([pixel_loss(b.fake, b.target) for b in scored])
+            g_pixel = tf.add_n([pixel_loss(b.pixel_fake, b.target) for b in scored])
             # The generator is scored by the discriminators as they stand before this step's updates (the
             # schedule of Miyato et al.'s SN-GAN: one generator update, then n_critic discriminator updates).
             # Scoring after them would read variables just written in the same step, and under
@@ -282,7 +291,7 @@ class StageGAN(MultiWorkerFitFixes, keras.Model):
             # beta = 0 drops the GAN term from the graph: no gradient (not even 0 * NaN) comes from it.
             g_loss = self.alpha * g_pixel + self.beta * g_gan if self.beta else self.alpha * g_pixel
             if self.colour_anchor:
-                g_loss += self.colour_anchor * tf.add_n([mean_colour_loss(b.fake, b.target) for b in scored])
+                g_loss += self.colour_anchor * tf.add_n([mean_colour_loss(b.pixel_fake, b.target) for b in scored])
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         parts = [scored] + [self._generate_part(data, i) for i in range(1, self.n_critic)]
         # The control dependency makes the discriminator updates (their reads and writes) wait for the score
