@@ -91,7 +91,7 @@ def bench_variant(variant: str, formats: list[str], cache: Path, seconds: float)
 
     from tfsr.export.parity import psnr
     from tfsr.export.quantize import representative_faces
-    from tfsr.export.runner import TFLiteGenerator
+    from tfsr.tflite.runner import TFLiteGenerator
 
     model, weights = build(variant)
     calibration = representative_faces(64, split="train")

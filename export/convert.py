@@ -30,9 +30,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from tfsr.errors import ConfigError, DataError
-from tfsr.export.metadata import LR_SIZE
+from tfsr.tflite.metadata import FORMATS, LR_SIZE
 
-FORMATS: tuple[str, ...] = ("fp32", "fp16", "dynamic", "int8")
 SIGNATURE = "serving_default"
 INPUT_NAME = "lr_faces"
 

@@ -32,11 +32,11 @@ from tfsr.config import ExportConfig
 from tfsr.errors import ModelError
 from tfsr.export.convert import check_formats, convert_saved_model, write_saved_model
 from tfsr.export.gpu_ops import gpu_problems, op_counts
-from tfsr.export.metadata import build_metadata, embed_metadata, write_sidecar
+from tfsr.tflite.metadata import build_metadata, embed_metadata, write_sidecar
 from tfsr.export.parity import compare, within
 from tfsr.export.quantize import representative_faces
 from tfsr.export.report import quality_notes, write_report
-from tfsr.export.runner import TFLiteGenerator
+from tfsr.tflite.runner import TFLiteGenerator
 
 RUN_CONFIG = "config.yaml"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tfsr.errors import DataError
-from tfsr.export.metadata import LR_SIZE
+from tfsr.tflite.metadata import LR_SIZE
 from tfsr.pixels import to_unit
 
 

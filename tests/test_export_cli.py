@@ -11,7 +11,7 @@ import yaml
 from tfsr.cli import main
 from tfsr.errors import ModelError
 from tfsr.export import pipeline
-from tfsr.export.runner import TFLiteGenerator
+from tfsr.tflite.runner import TFLiteGenerator
 from tfsr.models import LowToHighGenerator, generator_path, load_generator
 
 

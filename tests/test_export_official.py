@@ -11,7 +11,7 @@ import numpy as np
 from test_official_parity import converted_fixture_model, fixture_arrays
 from tfsr.export.convert import convert_saved_model, write_saved_model
 from tfsr.export.gpu_ops import gpu_problems, op_counts
-from tfsr.export.runner import TFLiteGenerator
+from tfsr.tflite.runner import TFLiteGenerator
 
 
 def test_fp32_tflite_of_the_converted_network_matches_pytorch(tmp_path):

@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from tfsr.errors import ModelError
 from tfsr.export.convert import convert_saved_model, write_saved_model
-from tfsr.export.metadata import build_metadata, embed_metadata, embedded_metadata, read_metadata, write_sidecar
-from tfsr.export.runner import TFLiteGenerator
+from tfsr.tflite.metadata import build_metadata, embed_metadata, embedded_metadata, read_metadata, write_sidecar
+from tfsr.tflite.runner import TFLiteGenerator
 from tfsr.models import LowToHighGenerator
 
 FACES = np.random.default_rng(1).uniform(-1, 1, (5, 16, 16, 3)).astype(np.float32)

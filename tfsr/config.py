@@ -23,13 +23,13 @@ from typing import Any, Literal, Sequence
 import yaml
 
 from tfsr.errors import ConfigError
+from tfsr.tflite.metadata import FORMATS, ExportFormat
 
 Variant = Literal["paper", "official"]
 Stage = Literal["high_to_low", "low_to_high", "joint"]
 Degradation = Literal["learned", "bilinear", "blur_bilinear"]
 Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
 Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
-ExportFormat = Literal["fp32", "fp16", "dynamic", "int8"]
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -276,7 +276,7 @@ class ExportConfig:
             rest being int8: quality bought with speed where int8 everywhere loses too much.
     """
 
-    formats: list[ExportFormat] = field(default_factory=lambda: ["fp32", "fp16", "dynamic", "int8"])
+    formats: list[ExportFormat] = field(default_factory=lambda: list(FORMATS))
     batch_size: int = 8
     representative_size: int = 64
     int8_io: bool = False

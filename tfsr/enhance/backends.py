@@ -19,11 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from tfsr.faces import INPUT_SIDE
 from tfsr.errors import ModelError
-
-#: The Low-to-High generator's output side: 4x its input.
-OUTPUT_SIDE = 4 * INPUT_SIDE
+from tfsr.faces import INPUT_SIDE, OUTPUT_SIDE
+from tfsr.tflite.runner import TFLiteGenerator
 
 
 @runtime_checkable
@@ -65,7 +63,7 @@ class KerasSuperResolver:
 
 
 class TFLiteSuperResolver:
-    """Runs a `.tflite` Low-to-High generator with LiteRT (`tfsr.export.runner.TFLiteGenerator`).
+    """Runs a `.tflite` Low-to-High generator with LiteRT (`tfsr.tflite.TFLiteGenerator`).
 
     Args:
         path: the `.tflite` file (fp32, fp16, dynamic-range or int8, as `tfsr export` writes them).
@@ -76,8 +74,6 @@ class TFLiteSuperResolver:
     """
 
     def __init__(self, path: str | os.PathLike[str], num_threads: int = 2) -> None:
-        from tfsr.export.runner import TFLiteGenerator
-
         self.generator = TFLiteGenerator(path, num_threads=num_threads)
         self.name = f"tflite-{self.generator.format}"
 
@@ -137,4 +133,4 @@ def load_super_resolver(model: Any, num_threads: int = 2, ema: bool = True) -> S
     raise ModelError(f"cannot use a {type(model).__name__} as a model: give a path, a keras.Model or a backend")
 
 
-__all__ = ["OUTPUT_SIDE", "KerasSuperResolver", "SuperResolver", "TFLiteSuperResolver", "load_super_resolver"]
+__all__ = ["KerasSuperResolver", "SuperResolver", "TFLiteSuperResolver", "load_super_resolver"]

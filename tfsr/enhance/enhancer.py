@@ -39,13 +39,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from tfsr import faces
-from tfsr.enhance.backends import INPUT_SIDE, OUTPUT_SIDE, SuperResolver, load_super_resolver
+from tfsr.enhance.backends import SuperResolver, load_super_resolver
 from tfsr.enhance.colour import COLOUR_MODES, keep_colour
 from tfsr.errors import DataError
+from tfsr.faces import MODEL_SCALE
 from tfsr.faces.detection import Box, FaceDetector, YuNetDetector
 
-#: The model's factor: the Low-to-High generator turns 16x16 into 64x64.
-MODEL_SCALE = OUTPUT_SIDE // INPUT_SIDE
 #: The one face framing (training crops, `tfsr prepare`, the Android app).
 DEFAULT_MARGIN = faces.FACE_MARGIN
 #: Ramp of the blending mask, as a fraction of the face square's side.
@@ -59,8 +58,8 @@ DEFAULT_DETECT_SIDE = 640
 #: own input size, beat bicubic at x2, x3 and x4 (+0.9 to +1.0 dB PSNR-Y); every other size lost (a square
 #: resampled to 16 and a 64x64 output resampled to the square's size cost more than the model gains).
 #: Another model: measure it with the same script and pass --min-face/--max-face.
-DEFAULT_MIN_FACE = 16
-DEFAULT_MAX_FACE = 16
+DEFAULT_MIN_FACE = faces.INPUT_SIDE
+DEFAULT_MAX_FACE = faces.INPUT_SIDE
 #: Largest output picture made in memory; beyond it `enhance` refuses and `enhance_tiles` is the way.
 DEFAULT_MAX_OUTPUT_MB = 512
 # Faces per generator call: a crowd of hundreds of faces costs a bounded batch, not one huge tensor.

@@ -17,6 +17,8 @@ import numpy as np
 import yaml
 
 from tfsr.errors import ModelError
+from tfsr.faces import INPUT_SIDE
+from tfsr.tflite.runner import TFLiteGenerator
 
 RUN_CONFIG_FILE = "config.yaml"
 
@@ -43,9 +45,7 @@ class LowToHigh:
     def input_size(self) -> int | None:
         """The side of the faces it takes: fixed for `.tflite` files, None (any) for the convolutional Keras model."""
         if self.runtime == "litert":
-            from tfsr.export.metadata import LR_SIZE
-
-            return LR_SIZE
+            return INPUT_SIDE
         return None
 
     @classmethod
@@ -57,8 +57,6 @@ class LowToHigh:
         """
         path = Path(path).expanduser()
         if path.suffix == ".tflite":
-            from tfsr.export.runner import TFLiteGenerator
-
             return cls(TFLiteGenerator(path), path, "litert")
         from tfsr.models import load_generator
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 from tfsr.faces.framing import (
     FACE_MARGIN,
     INPUT_SIDE,
+    MODEL_SCALE,
+    OUTPUT_SIDE,
     Square,
     crop_square,
     face_input,
@@ -44,7 +46,7 @@ from tfsr.faces.resample import (
 )
 
 __all__ = [
-    "BACKGROUND_RESAMPLER", "FACE_MARGIN", "INPUT_SIDE", "Square", "area_resize", "area_weights",
-    "bilinear_weights", "crop_square", "face_input", "feather_mask", "paste", "paste_face", "resize_bilinear",
+    "BACKGROUND_RESAMPLER", "FACE_MARGIN", "INPUT_SIDE", "MODEL_SCALE", "OUTPUT_SIDE", "Square", "area_resize",
+    "area_weights", "bilinear_weights", "crop_square", "face_input", "feather_mask", "paste", "paste_face", "resize_bilinear",
     "resize_to_side", "rgba_to_rgb_float", "scale_square", "square_box", "upscale", "upscale_window",
 ]

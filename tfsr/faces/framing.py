@@ -33,8 +33,12 @@ from tfsr.pixels import to_unit
 #: `(1 + FACE_MARGIN) * max(w, h)`. YuNet's boxes hug the face from brow to chin; 25 % more keeps the
 #: hairline and jaw in the crop, the framing the demo and paper-style training crops were made with.
 FACE_MARGIN = 0.25
-#: The Low-to-High generator's input side in pixels.
+#: The Low-to-High generator's input side in pixels (the paper's 16x16 faces).
 INPUT_SIDE = 16
+#: How many times the Low-to-High generator enlarges a face (the paper's x4).
+MODEL_SCALE = 4
+#: The Low-to-High generator's output side, and the High-to-Low generator's input side.
+OUTPUT_SIDE = INPUT_SIDE * MODEL_SCALE
 
 Square = tuple[int, int, int]
 
@@ -156,6 +160,6 @@ def face_input(image: np.ndarray, x0: int, y0: int, side: int, size: int = INPUT
 
 
 __all__ = [
-    "FACE_MARGIN", "INPUT_SIDE", "Square", "crop_square", "face_input", "rgba_to_rgb_float", "scale_square",
-    "square_box",
+    "FACE_MARGIN", "INPUT_SIDE", "MODEL_SCALE", "OUTPUT_SIDE", "Square", "crop_square", "face_input",
+    "rgba_to_rgb_float", "scale_square", "square_box",
 ]

@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
+from tfsr import __version__
 from tfsr.errors import ModelError
+from tfsr.faces.framing import INPUT_SIDE, OUTPUT_SIDE
 
 METADATA_NAME = "tfsr"
 SIDECAR_SUFFIX = ".json"
 SCHEMA_VERSION = 1
-LR_SIZE = 16
-HR_SIZE = 64
+#: The file's input and output sides: the generator's, under the names the export code has always used.
+LR_SIZE = INPUT_SIDE
+HR_SIZE = OUTPUT_SIDE
 TFLITE_IDENTIFIER = b"TFL3"
+#: The export formats, in the order `tfsr export` writes them; the config's `export.formats` is typed by it.
+ExportFormat = Literal["fp32", "fp16", "dynamic", "int8"]
+FORMATS: tuple[str, ...] = get_args(ExportFormat)
 
 
 def _image(shape: list[int], dtype: str, quantization: dict[str, float] | None) -> dict[str, Any]:
@@ -54,7 +60,7 @@ def build_metadata(
     """The metadata document of one exported file.
 
     Args:
-        fmt: the export format (`fp32`, `fp16`, `dynamic`, `int8`).
+        fmt: one of `FORMATS`.
         batch_size: the fixed batch of the file's signature.
         source: where the weights came from (model path, variant, run config).
         io_dtype: dtype of the input and output tensors (`float32` or `int8`).
@@ -65,8 +71,6 @@ def build_metadata(
     Returns:
         A JSON-able dict.
     """
-    from tfsr import __version__
-
     return {
         "schema_version": SCHEMA_VERSION,
         "producer": f"tfsr {__version__}",

@@ -1,7 +1,7 @@
 """Running an exported Low-to-High `.tflite` file from Python with LiteRT (XNNPACK on the CPU).
 
 Example:
-    >>> from tfsr.export.runner import TFLiteGenerator
+    >>> from tfsr.tflite.runner import TFLiteGenerator
     >>> g = TFLiteGenerator("export/demo_fp32.tflite", num_threads=2)  # doctest: +SKIP
     >>> sr = g(lr)  # lr: float32 [N, 16, 16, 3] in [-1, 1] -> float32 [N, 64, 64, 3] in [-1, 1]  # doctest: +SKIP
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tfsr.errors import ModelError
-from tfsr.export.metadata import HR_SIZE, LR_SIZE, TFLITE_IDENTIFIER, read_metadata
+from tfsr.tflite.metadata import HR_SIZE, LR_SIZE, TFLITE_IDENTIFIER, read_metadata
 
 # A flatbuffer's file identifier sits after its 4-byte root offset.
 _IDENTIFIER_SLICE = slice(4, 8)
