@@ -23,6 +23,7 @@ from typing import Any, Literal, Sequence
 import yaml
 
 from tfsr.errors import ConfigError
+from tfsr.faces.framing import FACE_MARGIN
 from tfsr.tflite.metadata import FORMATS, ExportFormat
 
 Variant = Literal["paper", "official"]
@@ -156,8 +157,9 @@ class DataConfig:
         lr_max_blur: ... whose blur label is at most this (0 clear, 1 normal, 2 heavy: 2 keeps all).
         lr_max_occlusion: ... whose occlusion label is at most this (0 none, 1 partial, 2 heavy).
         lr_keep_invalid: also keep faces that WIDER FACE marks invalid.
-        crop_margin: how much larger than a face box's longest side its square crop is (0.25: 25 %), as
-            in `tfsr enhance`, so training faces are framed like the faces the network later sees.
+        crop_margin: how much larger than a face box's longest side its square crop is (default
+            `tfsr.faces.FACE_MARGIN`, 0.25: 25 %), as in `tfsr enhance`, so training faces are framed like
+            the faces the network later sees.
         augment: high-resolution augmentation.
         cache_dir: when set, decoded crops are cached there as sharded TFRecords and reused by later runs.
         seed: seed of shuffling and augmentation (what `tfsr train` passes to the dataset builders).
@@ -181,7 +183,7 @@ class DataConfig:
     lr_max_blur: int = 2
     lr_max_occlusion: int = 2
     lr_keep_invalid: bool = False
-    crop_margin: float = 0.25
+    crop_margin: float = FACE_MARGIN
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     cache_dir: str | None = None
     seed: int = 0

@@ -84,7 +84,8 @@ def compare_with_bicubic(cfg: Any, run_dir: Path, out: Path) -> dict[str, dict[s
     from tfsr.evaluation import metrics
     from tfsr.models import load_generator
     from tfsr.pixels import to_unit
-    from tfsr.training.samples import save_grid, tile, to_uint8
+    from tfsr.pixels import to_uint8
+    from tfsr.training.samples import save_grid, tile
 
     hr, lr = demo.test_pairs(cfg.model.hr_size, cfg.model.lr_size, cfg.data.test_fraction)
     network = load_generator(run_dir, "low_to_high")

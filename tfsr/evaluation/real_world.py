@@ -40,10 +40,12 @@ from tfsr.errors import ConfigError
 from tfsr.evaluation import metrics
 from tfsr.evaluation.fid import quantise
 from tfsr.evaluation.two_sample import classifier_two_sample_test
+from tfsr.faces import MODEL_SCALE, OUTPUT_SIDE
+from tfsr.pixels import to_unit
 
 log = logging.getLogger(__name__)
 
-HR_SIZE, SCALE = 64, 4
+HR_SIZE, SCALE = OUTPUT_SIDE, MODEL_SCALE
 SPLIT = (0.4, 0.4, 0.2)  # HR training / real-LR source / test
 
 # Seeds of the hidden chain, one per use, so that no two sets share a degradation draw.
@@ -168,7 +170,7 @@ def degrade(hr: np.ndarray, name: str, seed: int) -> np.ndarray:
     saved as 8 bits."""
     from tfsr.data.degrade import degrade_each
 
-    return quantise(np.asarray(degrade_each(hr.astype(np.float32) / 127.5 - 1.0, name, seed, SCALE)))
+    return quantise(np.asarray(degrade_each(to_unit(hr), name, seed, SCALE)))
 
 
 @dataclass
@@ -274,15 +276,11 @@ def train_all(settings: BenchmarkSettings, sets: Sets, work: Path, progress: Cal
 
 
 # ------------------------------------------------------------------------------------------ measuring
-def _to_float(images: np.ndarray) -> np.ndarray:
-    return images.astype(np.float32) / 127.5 - 1.0
-
-
 def training_inputs(method: Method, sets: Sets, high_to_low: Any, seed: int) -> np.ndarray:
     """The LR images a method's Low-to-High network learns from, made from the HR training faces (uint8)."""
     from tfsr.data import degrade as hand_made
 
-    hr = _to_float(sets.hr_train)
+    hr = to_unit(sets.hr_train)
     if method.degradation == "learned":
         return quantise(high_to_low(hr, seed=seed))
     if method.degradation == "bilinear":
@@ -307,7 +305,7 @@ def measure(settings: BenchmarkSettings, sets: Sets, runs: dict[str, Path]) -> l
     from tfsr.models import load_generator
 
     high_to_low = HighToLow(load_generator(runs["high_to_low"], "high_to_low"), runs["high_to_low"])
-    test_lr, bilinear_lr = _to_float(sets.test_lr), metrics.bilinear_inputs(sets.test_hr, SCALE)
+    test_lr, bilinear_lr = to_unit(sets.test_lr), metrics.bilinear_inputs(sets.test_hr, SCALE)
     separability = {}
     rows = []
     for m in METHODS:

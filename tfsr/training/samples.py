@@ -27,15 +27,10 @@ import tensorflow as tf
 from PIL import Image
 
 from tfsr.data import degrade
+from tfsr.pixels import to_uint8
 from tfsr.training.rundir import atomic_write
 
 GAP = 2  # pixels between tiles
-
-
-def to_uint8(images: np.ndarray | tf.Tensor) -> np.ndarray:
-    """Images in [-1, 1] -> uint8 in [0, 255], rounded."""
-    x = np.asarray(images, dtype=np.float32)
-    return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def tile(rows: list[np.ndarray], size: int) -> np.ndarray:
