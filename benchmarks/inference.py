@@ -1,31 +1,36 @@
-"""Inference speed of the Low-to-High generator on this CPU: Keras (graph) against each TFLite format.
+"""Inference speed of the authors' Low-to-High network on this CPU: every tfsr TFLite format against the
+engines a desktop user would really pick, each in its own process, measured in the same run.
 
-For each variant (`official`: the authors' released layout, 5.38 GMAC/face; `paper`: the text's 17-block
-network) this measures faces per second and p50/p90 latency per call at batch 1 and 8, for Keras
-(`tf.function`, inference mode) and for each `.tflite` format with XNNPACK at 1 and 2 threads, plus file
-sizes and, next to each format, its PSNR against the Keras float output on real held-out faces (the demo
-set's test split). Weights: the shared random-weight `gen_deep` fixture for `official` when present (else
-Keras init), Keras init for `paper`; speed does not depend on the values.
+Rows (the released network, `official`, 5.376 GMAC per face, with the shared `gen_deep` fixture's weights):
+    pytorch eager         NCHW float32, `inference_mode`
+    pytorch <best>        the fastest PyTorch inference setting found here (see `TORCH_BEST`)
+    onnxruntime fp32      the same network exported from PyTorch to ONNX, all graph optimisations
+    onnxruntime int8      ONNX Runtime's own static post-training quantisation (QDQ, per-channel weights)
+    openvino f32 / bf16   the same ONNX file, OpenVINO CPU plugin, precision hint f32 or bf16
+    openvino int8         NNCF post-training quantisation of that model (64 calibration faces)
+    tflite <format>       tfsr's export (`tfsr.export.convert`), XNNPACK; `latest` adds XNNPACK's newest
+                          features (`experimental_default_delegate_latest_features`)
+All at 2 threads, batch 1 and 8 (the file or session is built for that batch). Ratios are only taken between
+rows of the same batch. Each row's PSNR is measured against the float (Keras) output on the demo set's
+held-out real faces (`tfsr.data.demo` test split, 50 faces); int8 rows calibrate on its train split.
 
-Baseline: the authors' network in PyTorch (benchmarks/pytorch_reference.py, float32, 2 threads, batch 1),
-measured in the same run when torch and the shared fixture are installed; "x PyTorch" divides by it (else by
-the 31.5 faces/s once quoted for this machine, which this machine no longer reproduces).
+Fair timing on a shared machine: every engine lives in its own worker process (no library shares a thread
+pool with another); the workers are measured in turn, a short burst each, for several rounds, and each row's
+number is the median call over all rounds, so a load that changes during the run hits every row alike.
+Besides wall-clock faces/s each row reports the process CPU time per face and its MACs per CPU-second as a
+share of the CPU's own peak (benchmarks/cpu_peak.py, same run): that share does not depend on how busy the
+machine is, the wall clock does.
 
-Ceiling: a plain stack of the official network's dominant layer (24 3x3 256->256 convolutions at 16x16 plus
-a stem and an output conv, no BatchNorm, residuals or resizing), converted to each format and timed the same
-way, gives the multiply-accumulates per second the CPU's convolution kernels reach per format; divided by the
-official network's 5.376 GMAC it is the most faces/s any network of that cost can reach here.
-Other processes share the cores: run it on an idle machine.
-
-    .venv/bin/python benchmarks/inference.py                 # both variants, a few minutes
-    .venv/bin/python benchmarks/inference.py --variants official --cache /tmp/tfsr-bench
+    nice -n 15 .venv/bin/python benchmarks/inference.py                  # a few minutes
+    nice -n 15 .venv/bin/python benchmarks/inference.py --rows tflite --cache /tmp/tfsr-bench
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,197 +40,313 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-PYTORCH_FACES_PER_S = 31.5
+HERE = Path(__file__).resolve().parent
 OFFICIAL_MACS = 5.376e9
-MIXED_INT8 = "int8+float ADD,MUL"  # int8 convolutions, float element-wise operators (export.int8_float_ops)
-FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "gen_deep" / "gen_deep_random_state_legacy.pkl"
+BATCHES = (1, 8)
+THREADS = 2
+# PyTorch's fastest inference setting on this machine (probed: eager NCHW, channels_last, TorchScript
+# freeze + optimize_for_inference, torch.compile max-autotune); see docs/performance.md.
+TORCH_BEST = "channels_last"
+MIXED_INT8 = "int8+float ADD,MUL"
+TFLITE_ROWS = ("fp32", "fp32 latest", "fp16", "dynamic", "dynamic latest", "int8", MIXED_INT8)
+PEER_ROWS = ("pytorch eager", f"pytorch {TORCH_BEST}", "onnxruntime fp32", "onnxruntime int8", "openvino f32",
+             "openvino bf16", "openvino int8")
 
 
-def build(variant: str):
-    from tfsr.config import ModelConfig
-    from tfsr.models import build_low_to_high
-
-    if variant == "official" and FIXTURE.is_file():
-        from tfsr.official import convert_official
-
-        return convert_official(FIXTURE), "gen_deep fixture"
-    import keras
-
-    # Seeded, so that files kept in --cache belong to the network this run compares them with.
-    keras.utils.set_random_seed(0)
-    return build_low_to_high(ModelConfig(variant=variant)), "Keras init, seed 0"
+# ---------------------------------------------------------------------------------------------------- data
 
 
-def timings(call, batch: np.ndarray, seconds: float, min_calls: int) -> dict[str, float]:
-    """Faces/s (median call) and p50/p90 latency in ms, after two warm-up calls."""
-    for _ in range(2):
-        call(batch)
-    times, start = [], time.perf_counter()
-    while len(times) < min_calls or time.perf_counter() - start < seconds:
-        t = time.perf_counter()
-        call(batch)
-        times.append(time.perf_counter() - t)
-    p50, p90 = np.percentile(times, [50, 90])
-    return {"faces_s": len(batch) / p50, "p50_ms": 1e3 * p50, "p90_ms": 1e3 * p90}
-
-
-def convert_all(model, name: str, formats: list[str], cache: Path, calibration: np.ndarray) -> dict[str, Path]:
-    from tfsr.export.convert import convert_saved_model, write_saved_model
-
-    files = {fmt: cache / f"{name}_{re.sub(r'[^a-z0-9]+', '_', fmt.lower())}.tflite" for fmt in formats}
-    missing = [fmt for fmt, path in files.items() if not path.is_file()]
-    if missing:
-        with tempfile.TemporaryDirectory() as tmp:
-            saved = write_saved_model(model, 1, Path(tmp) / "saved")
-            for fmt in missing:
-                print(f"  converting {files[fmt].name}", file=sys.stderr, flush=True)
-                # "int8+float ADD,MUL": int8 with those operator types kept in float.
-                base, _, float_ops = fmt.partition("+float ")
-                ops = float_ops.split(",") if float_ops else ()
-                files[fmt].write_bytes(convert_saved_model(saved, base, calibration, float_ops=ops))
-    return files
-
-
-def bench_variant(variant: str, formats: list[str], cache: Path, seconds: float) -> list[dict]:
-    import tensorflow as tf
-
-    from tfsr.export.parity import psnr
+def prepare(cache: Path, rows: list[str]) -> dict[str, str]:
+    """Faces, the float reference and every model file the rows need, written to `cache` once."""
     from tfsr.export.quantize import representative_faces
-    from tfsr.tflite.runner import TFLiteGenerator
 
-    model, weights = build(variant)
-    calibration = representative_faces(64, split="train")
-    held_out = representative_faces(None, split="test")
-    reference = np.asarray(model.predict(held_out, batch_size=8, verbose=0))
-    graph = tf.function(lambda x: model(x, training=False))
-    rows = []
-    for batch in (1, 8):
-        faces = held_out[:batch]
-        rows.append({"variant": variant, "weights": weights, "engine": "keras tf.function", "threads": "-",
-                     "batch": batch, "mb": None, "psnr": None,
-                     **timings(lambda x: graph(x).numpy(), faces, seconds, 5)})
-    extra = [MIXED_INT8] if "int8" in formats else []
-    files = convert_all(model, variant, formats + extra, cache, calibration)
-    for fmt, path in files.items():
-        quality = psnr(reference, TFLiteGenerator(path, 2)(held_out))
-        for threads in (1, 2):
-            runner = TFLiteGenerator(path, num_threads=threads)
-            for batch in (1, 8):
-                rows.append({"variant": variant, "weights": weights, "engine": f"tflite {fmt}", "threads": threads,
-                             "batch": batch, "mb": path.stat().st_size / 1e6, "psnr": quality,
-                             **timings(runner, held_out[:batch], seconds, 5)})
-    return rows
+    paths = {"held_out": cache / "held_out.npy", "calibration": cache / "calibration.npy",
+             "reference": cache / "reference.npy"}
+    if not paths["reference"].is_file():
+        sys.path.insert(0, str(HERE))
+        import keras  # noqa: F401
 
-
-def pytorch_rows(seconds: float) -> list[dict]:
-    """The authors' network in PyTorch at batch 1 and 8, 2 threads (none without torch or the fixture)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    try:
+        from tfsr.official import convert_official
         import pytorch_reference
 
+        held_out = representative_faces(None, split="test")
+        np.save(paths["held_out"], held_out)
+        np.save(paths["calibration"], representative_faces(64, split="train"))
+        model = convert_official(pytorch_reference.FIXTURE_DIR / "gen_deep_random_state_legacy.pkl")
+        np.save(paths["reference"], np.asarray(model.predict(held_out, batch_size=10, verbose=0)))
+    if any(r.startswith("tflite") for r in rows):
+        _tflite_files(cache, sorted({r.split()[1] if "+" not in r else MIXED_INT8 for r in rows
+                                     if r.startswith("tflite")}))
+    if any(r.startswith(("onnxruntime", "openvino")) for r in rows):
+        _onnx_files(cache)
+    return {k: str(v) for k, v in paths.items()}
+
+
+def _tflite_name(cache: Path, fmt: str, batch: int) -> Path:
+    return cache / f"official_{fmt.replace('+float ', '_f').replace(',', '').lower()}_b{batch}.tflite"
+
+
+def _tflite_files(cache: Path, formats: list[str]) -> None:
+    missing = [(f, b) for f in formats for b in BATCHES if not _tflite_name(cache, f, b).is_file()]
+    if not missing:
+        return
+    sys.path.insert(0, str(HERE))
+    import pytorch_reference
+    from tfsr.export.convert import convert_saved_model, write_saved_model
+    from tfsr.official import convert_official
+
+    model = convert_official(pytorch_reference.FIXTURE_DIR / "gen_deep_random_state_legacy.pkl")
+    calibration = np.load(cache / "calibration.npy")
+    with tempfile.TemporaryDirectory() as tmp:
+        for batch in BATCHES:
+            saved = write_saved_model(model, batch, Path(tmp) / f"saved{batch}")
+            for fmt, b in missing:
+                if b != batch:
+                    continue
+                print(f"  converting {fmt} batch {batch}", file=sys.stderr, flush=True)
+                base, _, float_ops = fmt.partition("+float ")
+                data = convert_saved_model(saved, base, calibration[: 64 // batch * batch], batch_size=batch,
+                                           float_ops=float_ops.split(",") if float_ops else ())
+                _tflite_name(cache, fmt, batch).write_bytes(data)
+
+
+def _onnx_files(cache: Path) -> None:
+    """The PyTorch network as ONNX (one fixed-batch file per batch), and its int8 versions."""
+    import torch
+
+    sys.path.insert(0, str(HERE))
+    import pytorch_reference
+
+    calibration = np.load(cache / "calibration.npy").transpose(0, 3, 1, 2).copy()
+    for batch in BATCHES:
+        path = cache / f"official_b{batch}.onnx"
+        if not path.is_file():
+            print(f"  exporting ONNX batch {batch}", file=sys.stderr, flush=True)
+            net = pytorch_reference.load()
+            torch.onnx.export(net, (torch.zeros(batch, 3, 16, 16),), str(path), input_names=["x"],
+                              output_names=["y"], dynamo=False, opset_version=17)
+        qpath = cache / f"official_b{batch}_ort_int8.onnx"
+        if not qpath.is_file():
+            print(f"  ONNX Runtime static quantisation, batch {batch}", file=sys.stderr, flush=True)
+            from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+            from onnxruntime.quantization.shape_inference import quant_pre_process
+
+            class Reader(CalibrationDataReader):
+                def __init__(self) -> None:
+                    self.items = iter([{"x": calibration[i:i + batch]} for i in range(0, 64 - batch + 1, batch)])
+
+                def get_next(self):
+                    return next(self.items, None)
+
+            pre = cache / f"official_b{batch}_pre.onnx"
+            quant_pre_process(str(path), str(pre))
+            quantize_static(str(pre), str(qpath), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        opath = cache / f"official_b{batch}_ov_int8.xml"
+        if not opath.is_file():
+            print(f"  NNCF post-training quantisation, batch {batch}", file=sys.stderr, flush=True)
+            import nncf
+            import openvino as ov
+
+            core = ov.Core()
+            model = core.read_model(str(path))
+            items = [calibration[i:i + batch] for i in range(0, 64 - batch + 1, batch)]
+            quantized = nncf.quantize(model, nncf.Dataset(items), subset_size=len(items))
+            ov.save_model(quantized, str(opath))
+
+
+# ---------------------------------------------------------------------------------------------------- workers
+
+
+def _load_engine(row: str, batch: int, cache: Path):
+    """A callable float32 NHWC [batch, 16, 16, 3] -> NHWC [batch, 64, 64, 3] for one row and batch."""
+    engine, _, setting = row.partition(" ")
+    if engine == "pytorch":
+        import torch
+
+        sys.path.insert(0, str(HERE))
+        import pytorch_reference
+
+        torch.set_num_threads(THREADS)
         net = pytorch_reference.load()
-    except (ImportError, FileNotFoundError) as err:
-        print(f"  no PyTorch baseline: {err}", file=sys.stderr)
-        return []
-    return [{"variant": "official", "engine": "pytorch (authors' network)", "threads": 2, "batch": batch, "mb": None,
-             "psnr": None, **pytorch_reference.faces_per_second(net, batch, 2, seconds)} for batch in (1, 8)]
+        memory = torch.contiguous_format
+        if setting == "channels_last":
+            memory = torch.channels_last
+            net = net.to(memory_format=memory)
+
+        def call(x: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                t = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=memory)
+                return net(t).permute(0, 2, 3, 1).numpy()
+
+        return call
+    if engine == "onnxruntime":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        name = f"official_b{batch}.onnx" if setting == "fp32" else f"official_b{batch}_ort_int8.onnx"
+        session = ort.InferenceSession(str(cache / name), options, providers=["CPUExecutionProvider"])
+        return lambda x: session.run(None, {"x": x.transpose(0, 3, 1, 2)})[0].transpose(0, 2, 3, 1)
+    if engine == "openvino":
+        import openvino as ov
+
+        core = ov.Core()
+        name = f"official_b{batch}_ov_int8.xml" if setting == "int8" else f"official_b{batch}.onnx"
+        config = {"INFERENCE_NUM_THREADS": THREADS, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
+        if setting in ("f32", "bf16"):
+            config["INFERENCE_PRECISION_HINT"] = setting
+        compiled = core.compile_model(core.read_model(str(cache / name)), "CPU", config)
+        request = compiled.create_infer_request()
+        call = lambda x: request.infer([x.transpose(0, 3, 1, 2)])[0].transpose(0, 2, 3, 1)  # noqa: E731
+        call.precision = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
+        return call
+    if engine == "tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        fmt, latest = setting.removesuffix(" latest"), setting.endswith(" latest")
+        interpreter = Interpreter(model_path=str(_tflite_name(cache, fmt, batch)), num_threads=THREADS,
+                                  experimental_default_delegate_latest_features=latest)
+        interpreter.allocate_tensors()
+        source, sink = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+        def call(x: np.ndarray) -> np.ndarray:
+            interpreter.set_tensor(source, x)
+            interpreter.invoke()
+            return interpreter.get_tensor(sink)
+
+        return call
+    raise ValueError(f"unknown row {row!r}")
 
 
-def ceiling(formats: list[str], cache: Path, seconds: float) -> list[dict]:
-    """GMAC/s of a plain convolution stack per format (batch 1 and 8, 2 threads): see the module docstring."""
-    import keras
-    import tensorflow as tf
-
-    from tfsr.export.quantize import representative_faces
-    from tfsr.models.complexity import count_macs
-
-    inputs = keras.Input((16, 16, 3))
-    x = keras.layers.Conv2D(256, 3, padding="same")(inputs)
-    for _ in range(24):
-        x = keras.layers.Conv2D(256, 3, padding="same", activation="relu", use_bias=False)(x)
-    stack = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same")(x), name="conv_stack")
-    macs = count_macs(stack, tf.TensorSpec((1, 16, 16, 3)))
-    files = convert_all(stack, "conv_stack", formats, cache, representative_faces(64, split="train"))
-    from ai_edge_litert.interpreter import Interpreter
-
-    rows = []
-    for fmt, path in files.items():
-        row = {"format": fmt, "gmac": macs / 1e9}
-        for batch in (1, 8):
-            interpreter = Interpreter(model_path=str(path), num_threads=2)
-            index = interpreter.get_input_details()[0]["index"]
-            interpreter.resize_tensor_input(index, (batch, 16, 16, 3))
-            interpreter.allocate_tensors()
-
-            def call(x: np.ndarray, interpreter=interpreter, index=index) -> None:
-                interpreter.set_tensor(index, x)
-                interpreter.invoke()
-
-            t = timings(call, representative_faces(batch, split="test"), seconds, 5)
-            row[f"gmac_s_{batch}"] = macs * t["faces_s"] / 1e9
-            row[f"official_faces_s_{batch}"] = macs * t["faces_s"] / OFFICIAL_MACS
-        rows.append(row)
-    return rows
+def worker(row: str, cache: Path) -> int:
+    """Serves one row: prints its outputs' path, then answers `batch seconds` lines with call timings."""
+    held_out = np.load(cache / "held_out.npy")
+    calls = {b: _load_engine(row, b, cache) for b in BATCHES}
+    n = len(held_out) // max(BATCHES) * max(BATCHES)
+    out = np.concatenate([calls[max(BATCHES)](held_out[i:i + max(BATCHES)]) for i in range(0, n, max(BATCHES))])
+    out_path = cache / f"out_{row.replace(' ', '_').replace(',', '').replace('+', '')}.npy"
+    np.save(out_path, out)
+    print(json.dumps({"out": str(out_path), "n": n, "precision": getattr(calls[1], "precision", None)}), flush=True)
+    for line in sys.stdin:
+        batch, seconds = line.split()
+        batch, seconds = int(batch), float(seconds)
+        call, x = calls[batch], np.ascontiguousarray(held_out[:batch])
+        call(x)
+        wall, cpu, start = [], [], time.perf_counter()
+        while len(wall) < 3 or time.perf_counter() - start < seconds:
+            t, c = time.perf_counter(), time.process_time()
+            call(x)
+            wall.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+        print(json.dumps({"wall": wall, "cpu": cpu}), flush=True)
+    return 0
 
 
-def ceiling_table(rows: list[dict], measured: list[dict], baseline: float) -> str:
-    official = {(r["engine"].split()[-1], r["batch"]): r["faces_s"] for r in measured
-                if r["variant"] == "official" and r["engine"].startswith("tflite ") and r["threads"] == 2}
+# ---------------------------------------------------------------------------------------------------- driver
+
+
+def cpu_peak() -> dict[str, float]:
+    """MAC/s of both cores per CPU-second (benchmarks/cpu_peak.py)."""
+    sys.path.insert(0, str(HERE))
+    import cpu_peak as peak
+
+    return peak.measure(THREADS)
+
+
+def run(rows: list[str], cache: Path, rounds: int, seconds: float) -> list[dict]:
+    from tfsr.export.parity import psnr
+
+    reference = np.load(cache / "reference.npy")
+    procs, meta = {}, {}
+    for row in rows:
+        procs[row] = subprocess.Popen([sys.executable, __file__, "--worker", row, "--cache", str(cache)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = procs[row].stdout.readline()
+        if not line:
+            print(f"  {row}: worker failed, row dropped", file=sys.stderr)
+            del procs[row]
+            continue
+        meta[row] = json.loads(line)
+        print(f"  {row}: loaded", file=sys.stderr, flush=True)
+    samples = {(row, b): {"wall": [], "cpu": []} for row in procs for b in BATCHES}
+    for r in range(rounds):
+        order = list(procs) if r % 2 == 0 else list(procs)[::-1]
+        for row in order:
+            for b in BATCHES:
+                procs[row].stdin.write(f"{b} {seconds}\n")
+                procs[row].stdin.flush()
+                got = json.loads(procs[row].stdout.readline())
+                for key in ("wall", "cpu"):
+                    samples[(row, b)][key] += got[key]
+        print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    for p in procs.values():
+        p.stdin.close()
+        p.wait()
+    results = []
+    for row in procs:
+        out = np.load(meta[row]["out"])
+        quality = psnr(reference[: meta[row]["n"]], out)
+        for b in BATCHES:
+            wall, cpu = np.median(samples[(row, b)]["wall"]), np.median(samples[(row, b)]["cpu"])
+            results.append({"row": row, "batch": b, "faces_s": b / wall, "p50_ms": 1e3 * wall,
+                            "cpu_ms_face": 1e3 * cpu / b, "psnr": quality, "precision": meta[row]["precision"]})
+    return results
+
+
+def table(results: list[dict], peak: dict[str, float]) -> str:
+    fp32_peak = peak.get("fp32_fma")
     lines = [
-        "| format | batch | conv stack GMAC/s | ceiling faces/s at 5.376 GMAC | ceiling x PyTorch | official measured | of ceiling |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| engine | batch | faces/s | x tflite fp32 | x fastest peer fp32 | p50 ms | CPU ms/face | GMAC per CPU-s | % fp32 FMA peak | PSNR dB vs float |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in rows:
-        for batch in (1, 8):
-            top = r[f"official_faces_s_{batch}"]
-            got = official.get((r["format"], batch))
+    for b in BATCHES:
+        same = [r for r in results if r["batch"] == b]
+        base = next((r["faces_s"] for r in same if r["row"] == "tflite fp32"), None)
+        peers = [r["faces_s"] for r in same if r["row"] in ("pytorch eager", f"pytorch {TORCH_BEST}",
+                                                              "onnxruntime fp32", "openvino f32")]
+        best_peer = max(peers) if peers else None
+        for r in same:
+            gmac = OFFICIAL_MACS / (r["cpu_ms_face"] * 1e-3) / 1e9
+            share = "-" if not fp32_peak else f"{100 * gmac * 1e9 / fp32_peak:.0f}%"
+            psnr = "inf" if np.isinf(r["psnr"]) else f"{r['psnr']:.1f}"
+            name = r["row"] + (f" (ran as {r['precision']})" if r["precision"] and r["row"].endswith("bf16") else "")
+            vs_tflite = "-" if not base else f"{r['faces_s'] / base:.2f}"
+            vs_peer = "-" if not best_peer else f"{r['faces_s'] / best_peer:.2f}"
             lines.append(
-                f"| {r['format']} | {batch} | {r[f'gmac_s_{batch}']:.0f} | {top:.1f} | {top / baseline:.2f} | "
-                f"{'-' if got is None else f'{got:.1f}'} | {'-' if got is None else f'{100 * got / top:.0f}%'} |"
+                f"| {name} | {b} | {r['faces_s']:.1f} | {vs_tflite} | {vs_peer} | {r['p50_ms']:.1f} | "
+                f"{r['cpu_ms_face']:.1f} | {gmac:.0f} | {share} | {psnr} |"
             )
-    return "\n".join(lines)
-
-
-def table(rows: list[dict], baseline: float) -> str:
-    lines = [
-        "| variant | engine | threads | batch | faces/s | p50 ms | p90 ms | x PyTorch | MB | PSNR dB vs float |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        psnr = "-" if r["psnr"] is None else ("inf" if np.isinf(r["psnr"]) else f"{r['psnr']:.1f}")
-        mb = "-" if r["mb"] is None else f"{r['mb']:.1f}"
-        lines.append(
-            f"| {r['variant']} | {r['engine']} | {r['threads']} | {r['batch']} | {r['faces_s']:.1f} | "
-            f"{r['p50_ms']:.1f} | {r['p90_ms']:.1f} | {r['faces_s'] / baseline:.2f} | {mb} | {psnr} |"
-        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", default="official,paper", help="comma-separated: official, paper")
-    parser.add_argument("--formats", default="fp32,fp16,dynamic,int8")
-    parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per row")
+    parser.add_argument("--rows", default="all", help="comma-separated row names or prefixes (pytorch, tflite, ...)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=1.5, help="measuring time per row, batch and round")
     parser.add_argument("--cache", help="folder that keeps converted files between runs (default: a temp dir)")
-    parser.add_argument("--no-ceiling", action="store_true", help="skip the convolution-stack ceiling table")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from tfsr.export.convert import check_formats
-
-    formats = check_formats(args.formats.split(","))
+    if args.worker:
+        return worker(args.worker, Path(args.cache))
+    wanted = [w.strip() for w in args.rows.split(",")]
+    rows = [r for r in PEER_ROWS + tuple(f"tflite {f}" for f in TFLITE_ROWS)
+            if "all" in wanted or any(r == w or r.startswith(w + " ") or r.split()[0] == w for w in wanted)]
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(args.cache or tmp)
         cache.mkdir(parents=True, exist_ok=True)
-        rows = pytorch_rows(args.seconds)
-        rows += [r for v in args.variants.split(",") for r in bench_variant(v.strip(), formats, cache, args.seconds)]
-        limits = ceiling(formats, cache, args.seconds) if not args.no_ceiling else []
-    measured = [r["faces_s"] for r in rows if r["engine"].startswith("pytorch") and r["batch"] == 1]
-    baseline = measured[0] if measured else PYTORCH_FACES_PER_S
-    source = "measured in this run" if measured else "quoted, not measured here (no torch or fixture)"
-    print(f"PyTorch baseline (authors' network, float32, batch 1, 2 threads): {baseline:.1f} faces/s, {source}")
-    print(table(rows, baseline))
-    if limits:
-        print("\nWhat this CPU's convolution kernels reach (a plain 3x3 conv stack of the official network's dominant layer):")
-        print(ceiling_table(limits, rows, baseline))
+        prepare(cache, rows)
+        peak = cpu_peak()
+        results = run(rows, cache, args.rounds, args.seconds)
+        peak.update({k + "_after": v for k, v in cpu_peak().items()})
+    print(f"CPU peak, {THREADS} cores, MAC per CPU-second (benchmarks/cpu_peak.py, before / after the rows): "
+          + ", ".join(f"{k} {v / 1e9:.0f} / {peak.get(k + '_after', float('nan')) / 1e9:.0f} G"
+                      for k, v in peak.items() if not k.endswith("_after")))
+    print(f"official network, {OFFICIAL_MACS / 1e9:.3f} GMAC/face, {THREADS} threads, median call of "
+          f"{args.rounds} interleaved rounds; ratios only within a batch size")
+    print(table(results, peak))
     return 0
 
 
