@@ -9,11 +9,11 @@ take the result like any Low-to-High generator.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
 
+from tfsr.atomic import replacing
 from tfsr.errors import ModelError
 
 # A fixed probe: the check must not depend on a seed the user could change.
@@ -34,17 +34,11 @@ def _check_and_save(model, output: Path) -> None:
     expected = np.asarray(model(probe, training=False))
     if not np.all(np.isfinite(expected)):
         raise ModelError(f"{output}: the converted weights give non-finite outputs; the weights file is damaged")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # Keras insists on the .keras suffix, so the temporary file keeps it; same folder so the rename is atomic.
-    temporary = output.with_name(f".{output.stem}.{os.getpid()}.partial.keras")
-    try:
+    with replacing(output) as temporary:
         model.save(temporary)
         reloaded = np.asarray(keras.saving.load_model(temporary)(probe, training=False))
         if not np.array_equal(reloaded, expected):
             raise ModelError(f"{output}: the saved model does not reproduce the converted one; nothing was written")
-        os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,15 +21,17 @@ Example:
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from tfsr.atomic import replacing
 from tfsr.config import DataConfig
 from tfsr.data import images
 from tfsr.data.crops import split_of
+from tfsr.data.degrade import degrade_each
+from tfsr.pixels import to_uint8, to_unit
 
 CROPS_PER_FACE = 96
 # The stand-in camera of the demo's low-resolution faces (a name in tfsr.data.degrade.DEGRADATIONS).
@@ -108,9 +110,6 @@ def test_pairs(hr_size: int = 64, lr_size: int = 16, test_fraction: float = 0.1)
 
 def camera(faces: np.ndarray, scale: int) -> np.ndarray:
     """`faces` (uint8) through the demo camera `CAMERA`, one chain drawn per image, as 8-bit LR faces."""
-    from tfsr.data.degrade import degrade_each
-    from tfsr.pixels import to_uint8, to_unit
-
     return to_uint8(degrade_each(to_unit(faces), CAMERA, _CAMERA_SEED, scale))
 
 
@@ -123,12 +122,9 @@ def _cached(name: str, build: Callable[[], tuple[np.ndarray, list[str]]]) -> tup
         except (OSError, ValueError, KeyError):
             pass  # A damaged cache is rebuilt below.
     crops, keys = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a concurrent reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    with os.fdopen(fd, "wb") as f:
-        np.savez(f, crops=crops, keys=np.asarray(keys))
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        np.savez(tmp, crops=crops, keys=np.asarray(keys))
     return crops, keys
 
 

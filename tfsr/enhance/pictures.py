@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tfsr.atomic import replacing
 from tfsr.data.images import open_upright, to_rgb
 from tfsr.errors import DataError
 
@@ -88,13 +89,8 @@ def write_picture(path: str | os.PathLike[str], pixels: np.ndarray) -> Path:
         options = {"lossless": True}
     elif suffix in (".tif", ".tiff"):
         options = {"compression": "tiff_deflate"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
+    with replacing(path) as tmp:
         im.save(tmp, format=Image.registered_extensions()[suffix], **options)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -33,7 +33,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -41,6 +40,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 import scipy.linalg
 
+from tfsr.atomic import replacing
 from tfsr.pixels import to_uint8, to_unit
 
 log = logging.getLogger(__name__)
@@ -139,12 +139,8 @@ class FeatureStatistics:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes an `.npz` atomically (a concurrent reader never sees half a file)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, mu=self.mu, sigma=self.sigma, count=self.count)
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            np.savez(tmp, mu=self.mu, sigma=self.sigma, count=self.count)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "FeatureStatistics":

@@ -26,9 +26,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfsr.atomic import atomic_write
 from tfsr.data import degrade
 from tfsr.pixels import to_uint8
-from tfsr.training.rundir import atomic_write
 
 GAP = 2  # pixels between tiles
 
