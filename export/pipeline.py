@@ -32,13 +32,12 @@ from tfsr.config import ExportConfig
 from tfsr.errors import ModelError
 from tfsr.export.convert import check_formats, convert_saved_model, write_saved_model
 from tfsr.export.gpu_ops import gpu_problems, op_counts
-from tfsr.tflite.metadata import build_metadata, embed_metadata, write_sidecar
 from tfsr.export.parity import compare, within
 from tfsr.export.quantize import representative_faces
 from tfsr.export.report import quality_notes, write_report
+from tfsr.runs import RunDir
+from tfsr.tflite.metadata import build_metadata, embed_metadata, write_sidecar
 from tfsr.tflite.runner import TFLiteGenerator
-
-RUN_CONFIG = "config.yaml"
 
 
 @dataclass
@@ -62,16 +61,7 @@ def file_name(model_name: str, fmt: str, batch_size: int = 1) -> str:
 
 
 def _run_config(path: Path) -> dict[str, Any] | None:
-    import yaml
-
-    config = path / RUN_CONFIG if path.is_dir() else None
-    if config is None or not config.is_file():
-        return None
-    try:
-        raw = yaml.safe_load(config.read_text())
-    except (OSError, yaml.YAMLError):
-        return None
-    return raw if isinstance(raw, dict) else None
+    return RunDir(path).stored_config() if path.is_dir() else None
 
 
 def _source(path: Path, model: Any, run_config: dict[str, Any] | None) -> dict[str, Any]:
@@ -184,7 +174,7 @@ def _config_from_run(run_config: dict[str, Any] | None) -> ExportConfig:
 
     if not run_config or not isinstance(run_config.get("export"), dict):
         return ExportConfig()
-    return config_from_dict({"export": run_config["export"]}, f"{RUN_CONFIG} (export section)").export
+    return config_from_dict({"export": run_config["export"]}, f"{RunDir.CONFIG_NAME} (export section)").export
 
 
 def _check(

@@ -14,13 +14,15 @@ Example:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from tfsr.errors import ModelError
 from tfsr.faces import INPUT_SIDE, OUTPUT_SIDE
+from tfsr.models import HighToLowGenerator, load_low_to_high
 from tfsr.tflite.runner import TFLiteGenerator
 
 
@@ -48,8 +50,6 @@ class KerasSuperResolver:
     """
 
     def __init__(self, model: Any, name: str = "keras") -> None:
-        import tensorflow as tf
-
         self.model = model
         self.name = name
         # A fixed signature with an open batch axis: one trace serves 1 face or 10.
@@ -66,15 +66,16 @@ class TFLiteSuperResolver:
     """Runs a `.tflite` Low-to-High generator with LiteRT (`tfsr.tflite.TFLiteGenerator`).
 
     Args:
-        path: the `.tflite` file (fp32, fp16, dynamic-range or int8, as `tfsr export` writes them).
-        num_threads: CPU threads of the interpreter.
+        path: the `.tflite` file (fp32, fp16, dynamic-range or int8, as `tfsr export` writes them), or an
+            open `TFLiteGenerator`.
+        num_threads: CPU threads of the interpreter (for a path).
 
     Example:
         >>> sr = TFLiteSuperResolver("export/demo_int8.tflite", num_threads=2)  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str], num_threads: int = 2) -> None:
-        self.generator = TFLiteGenerator(path, num_threads=num_threads)
+    def __init__(self, path: str | os.PathLike[str] | TFLiteGenerator, num_threads: int = 2) -> None:
+        self.generator = path if isinstance(path, TFLiteGenerator) else TFLiteGenerator(path, num_threads=num_threads)
         self.name = f"tflite-{self.generator.format}"
 
     def __call__(self, faces: np.ndarray) -> np.ndarray:
@@ -113,22 +114,17 @@ def load_super_resolver(model: Any, num_threads: int = 2, ema: bool = True) -> S
         ModelError: missing, unreadable, or not a Low-to-High generator (a High-to-Low generator, a
             classifier `.tflite`, ...).
     """
+    path = None
     if isinstance(model, (str, os.PathLike)):
-        path = Path(model)
-        if path.suffix.lower() == ".tflite":
-            return _check(TFLiteSuperResolver(path, num_threads), str(path))
-        from tfsr.models.loading import load_generator
-
-        return _check(KerasSuperResolver(load_generator(path, "low_to_high", ema=ema)), str(path))
-    import keras
-
+        # The one loader of Low-to-High files (`tfsr evaluate` uses it too); it rejects other networks.
+        path, model = str(model), load_low_to_high(model, ema=ema, num_threads=num_threads)
+    if isinstance(model, TFLiteGenerator):
+        return _check(TFLiteSuperResolver(model), path or str(model.path))
     if isinstance(model, keras.Model):
-        from tfsr.models.high_to_low import HighToLowGenerator
-
         if isinstance(model, HighToLowGenerator):
             raise ModelError(f"model {model.name!r}: a High-to-Low generator, not a Low-to-High generator")
-        return _check(KerasSuperResolver(model), f"model {model.name!r}")
-    if callable(model):  # a SuperResolver, or any callable of that shape (a TFLiteGenerator, say)
+        return _check(KerasSuperResolver(model), path or f"model {model.name!r}")
+    if callable(model):  # a SuperResolver, or any callable of that shape
         return _check(model, f"backend {getattr(model, 'name', type(model).__name__)!r}")
     raise ModelError(f"cannot use a {type(model).__name__} as a model: give a path, a keras.Model or a backend")
 

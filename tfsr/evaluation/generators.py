@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import yaml
 
 from tfsr.errors import ModelError
 from tfsr.faces import INPUT_SIDE
+from tfsr.models import load_generator, load_low_to_high
+from tfsr.runs import RunDir
 from tfsr.tflite.runner import TFLiteGenerator
-
-RUN_CONFIG_FILE = "config.yaml"
 
 
 def _batched(fn: Callable[[np.ndarray], Any], x: np.ndarray, batch_size: int) -> np.ndarray:
@@ -56,11 +55,8 @@ class LowToHigh:
             ModelError: the path is missing or holds no Low-to-High generator.
         """
         path = Path(path).expanduser()
-        if path.suffix == ".tflite":
-            return cls(TFLiteGenerator(path), path, "litert")
-        from tfsr.models import load_generator
-
-        return cls(load_generator(path, "low_to_high"), path, "keras")
+        model = load_low_to_high(path)
+        return cls(model, path, "litert" if isinstance(model, TFLiteGenerator) else "keras")
 
     def __call__(self, lr: np.ndarray, batch_size: int = 64) -> np.ndarray:
         if self.runtime == "litert":
@@ -101,21 +97,13 @@ def find_high_to_low(path: str | os.PathLike[str]) -> HighToLow | None:
     Raises:
         ModelError: a High-to-Low generator is named but cannot be loaded.
     """
-    from tfsr.models import generator_path, load_generator
-
     path = Path(path).expanduser()
     if not path.is_dir():
         return None
-    if any(generator_path(path, "high_to_low", ema).is_file() for ema in (True, False)):
+    run = RunDir(path)
+    if run.has_generator("high_to_low"):
         return HighToLow(load_generator(path, "high_to_low"), path)
-    config = path / RUN_CONFIG_FILE
-    if not config.is_file():
-        return None
-    try:
-        raw = yaml.safe_load(config.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ModelError(f"{config}: not valid YAML: {err}") from None
-    source = ((raw.get("training") or {}) if isinstance(raw, dict) else {}).get("high_to_low_run")
+    source = ((run.stored_config() or {}).get("training") or {}).get("high_to_low_run")
     if not source:
         return None
     return HighToLow(load_generator(source, "high_to_low"), Path(source))

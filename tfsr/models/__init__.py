@@ -3,7 +3,7 @@
 from tfsr.models.builders import build_discriminator, build_high_to_low, build_low_to_high
 from tfsr.models.discriminator import Discriminator
 from tfsr.models.high_to_low import HighToLowGenerator
-from tfsr.models.loading import generator_path, load_generator
+from tfsr.models.loading import generator_path, load_generator, load_low_to_high
 from tfsr.models.low_to_high import LowToHighGenerator
 from tfsr.models.official_low_to_high import OfficialLowToHighGenerator
 
@@ -17,4 +17,5 @@ __all__ = [
     "build_low_to_high",
     "generator_path",
     "load_generator",
+    "load_low_to_high",
 ]

@@ -1,38 +1,39 @@
-"""Loading a trained generator from a run directory or a `.keras` file, checking that it is the right kind."""
+"""Loading a trained generator from a run directory, a `.keras` file or (Low-to-High) a `.tflite` file.
+
+`load_low_to_high` is the one way to open "any Low-to-High generator a user can name": `tfsr enhance`
+(`tfsr.enhance.backends.load_super_resolver`) and `tfsr evaluate` (`tfsr.evaluation.generators.LowToHigh`)
+both go through it, so they accept the same paths and fail with the same messages.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import keras
 
 from tfsr.errors import ModelError
-
-GeneratorKind = Literal["high_to_low", "low_to_high"]
-
-# Where a training run keeps its generators: RUN_DIR/models/<kind>[_ema].keras
-MODELS_SUBDIR = "models"
+from tfsr.models.high_to_low import HighToLowGenerator
+from tfsr.faces.framing import INPUT_SIDE, OUTPUT_SIDE
+from tfsr.runs import GeneratorKind, RunDir
+from tfsr.tflite.runner import TFLiteGenerator
 
 
 def generator_path(run_dir: str | Path, kind: GeneratorKind, ema: bool = True) -> Path:
     """The `.keras` file of one generator inside a run directory (live weights, or their moving average)."""
-    return Path(run_dir) / MODELS_SUBDIR / f"{kind}{'_ema' if ema else ''}.keras"
+    return RunDir(Path(run_dir)).model_file(kind, ema)
 
 
 def _is_kind(model: keras.Model, kind: GeneratorKind) -> bool:
-    from tfsr.models.high_to_low import HighToLowGenerator
-
     if kind == "high_to_low":
         return isinstance(model, HighToLowGenerator)
     if isinstance(model, HighToLowGenerator):
         return False
     # A Low-to-High generator of any variant maps (B, h, w, 3) to (B, 4h, 4w, 3).
     try:
-        out = model.compute_output_shape((1, 16, 16, 3))
+        out = model.compute_output_shape((1, INPUT_SIDE, INPUT_SIDE, 3))
     except Exception:  # noqa: BLE001 - any failure means it is not an image-to-image network of ours
         return False
-    return tuple(out) == (1, 64, 64, 3)
+    return tuple(out) == (1, OUTPUT_SIDE, OUTPUT_SIDE, 3)
 
 
 def load_generator(path: str | Path, kind: GeneratorKind, ema: bool = True) -> keras.Model:
@@ -68,11 +69,36 @@ def load_generator(path: str | Path, kind: GeneratorKind, ema: bool = True) -> k
     if file.suffix != ".keras":
         raise ModelError(f"{file}: expected a .keras model file")
     try:
-        import tfsr  # noqa: F401  (registers the custom layers the file refers to)
-
+        # The custom layers the file names are registered: importing this module imported `tfsr` first.
         model = keras.saving.load_model(file, compile=False)
     except Exception as err:  # noqa: BLE001 - corrupt zips, unknown classes and bad configs all land here
         raise ModelError(f"{file}: cannot load the model ({type(err).__name__}: {err})") from None
     if not _is_kind(model, kind):
         raise ModelError(f"{file}: holds a {type(model).__name__}, not a {kind.replace('_', '-')} generator")
     return model
+
+
+def load_low_to_high(
+    path: str | Path, ema: bool = True, num_threads: int = 2
+) -> keras.Model | TFLiteGenerator:
+    """A Low-to-High generator from a `.tflite` file (LiteRT), a `.keras` file or a training run directory.
+
+    Args:
+        path: the file or run directory (`~` is expanded).
+        ema: from a run directory, the moving average of the weights (the default downstream of training).
+        num_threads: CPU threads of a `.tflite` file's interpreter.
+
+    Returns:
+        The Keras model, or a `TFLiteGenerator` for a `.tflite` file; both map `(N, 16, 16, 3)` in [-1, 1]
+        to `(N, 64, 64, 3)`.
+
+    Raises:
+        ModelError: the path is missing, unreadable, or holds another kind of network.
+
+    Example:
+        >>> g = load_low_to_high("export/demo_int8.tflite")  # doctest: +SKIP
+    """
+    path = Path(path).expanduser()
+    if path.suffix.lower() == ".tflite":
+        return TFLiteGenerator(path, num_threads=num_threads)
+    return load_generator(path, "low_to_high", ema=ema)

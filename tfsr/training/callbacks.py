@@ -8,7 +8,7 @@ weights or Adam's moments, so `PeriodicCheckpoint` also checks everything it sav
 stops the same way.
 
 Example:
-    >>> callbacks = [MetricsLog(run.logs, writer), StopOnNonFinite(lambda: kept_checkpoint(manager)),
+    >>> callbacks = [MetricsLog(run, writer), StopOnNonFinite(lambda: kept_checkpoint(manager)),
     ...              PeriodicCheckpoint(manager, 1000, items), GeneratorSaver(run, gan.generators)]
     >>> gan.fit(ds, steps_per_epoch=50, epochs=4, callbacks=callbacks)  # doctest: +SKIP
 """
@@ -26,7 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfsr.errors import TfsrError
-from tfsr.training.rundir import RunDir, atomic_save_model
+from tfsr.runs import RunDir
+from tfsr.training.rundir import atomic_save_model
 from tfsr.training.samples import SampleSheet, save_grid
 
 log = logging.getLogger("tfsr.training")
@@ -184,22 +185,23 @@ def truncate_after(path: Path, step: int) -> None:
 
 class MetricsLog(keras.callbacks.Callback):
     """Writes the metrics (as the progress bar shows them: means since the epoch began) of every step to
-    `steps.csv` and TensorBoard, and of every epoch to `epochs.csv` and the text log.
+    the run's steps log and TensorBoard, and of every epoch to its epochs log and the text log.
 
     Args:
-        folder: where the CSV files go (a resumed run first drops rows past its checkpoint: `truncate_after`).
+        run: the run whose CSV logs are appended to (a resumed run first drops rows past its checkpoint:
+            `truncate_after`).
         writer: TensorBoard summary writer, or None.
     """
 
-    def __init__(self, folder: Path, writer: tf.summary.SummaryWriter | None) -> None:
+    def __init__(self, run: RunDir, writer: tf.summary.SummaryWriter | None) -> None:
         super().__init__()
-        self.folder = folder
+        self.run = run
         self.writer = writer
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         values = _scalars(logs)
         step = current_step(self.model)
-        append_row(self.folder / "steps.csv", {"step": step, **dict(sorted(values.items()))})
+        append_row(self.run.steps_log, {"step": step, **dict(sorted(values.items()))})
         if self.writer is not None:
             with self.writer.as_default(step=step):
                 for name, value in values.items():
@@ -207,7 +209,7 @@ class MetricsLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         values, step = dict(sorted(_scalars(logs).items())), current_step(self.model)
-        append_row(self.folder / "epochs.csv", {"epoch": epoch + 1, "step": step, **values})
+        append_row(self.run.epochs_log, {"epoch": epoch + 1, "step": step, **values})
         log.debug("epoch %d done at step %d: %s", epoch + 1, step, ", ".join(f"{k}={v:.4g}" for k, v in values.items()))
         if self.writer is not None:
             self.writer.flush()

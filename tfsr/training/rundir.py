@@ -1,26 +1,14 @@
-"""A training run's directory: its layout, the config it was started with, and writes that never leave half a file.
+"""Opening a training run's directory: the config it was started with, resuming, and whole-file model saves.
 
-Layout of `RUN_DIR`::
-
-    config.yaml                      the resolved config; resuming must match it (only training.steps may grow)
-    checkpoints/                     tf.train.Checkpoint files of the last few saves (CheckpointManager)
-    models/<kind>[_ema].keras        generators, live and exponential moving average, rewritten each epoch
-    samples/epoch_0001.png           one sample grid per epoch
-    logs/steps.csv                   metrics of every generator update
-    logs/epochs.csv                  metrics averaged over each epoch
-    logs/train.log                   what happened, in words
-    tensorboard/                     scalars and image grids
+The layout itself (which file lives where) is `tfsr.runs.RunDir`'s alone.
 
 Example:
     >>> run = open_run(cfg, Path("runs/demo_stage1"), resume=True)  # doctest: +SKIP
-    >>> run.latest_checkpoint()  # doctest: +SKIP
+    >>> latest_checkpoint(run)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,85 +16,24 @@ import keras
 import tensorflow as tf
 import yaml
 
+from tfsr.atomic import atomic_write, replacing
 from tfsr.config import Config
 from tfsr.errors import ConfigError, ModelError
-from tfsr.models.loading import GeneratorKind, generator_path
+from tfsr.runs import RunDir
 
 # Keys a resumed run may change: more steps extend a finished run.
 GROWABLE_KEYS = ("training.steps",)
 
 
-@dataclass(frozen=True)
-class RunDir:
-    """The paths of one training run.
-
-    Args:
-        root: the run directory.
-
-    Example:
-        >>> RunDir(Path("runs/demo")).config_file
-        PosixPath('runs/demo/config.yaml')
-    """
-
-    root: Path
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / "config.yaml"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    @property
-    def samples(self) -> Path:
-        return self.root / "samples"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.root / "tensorboard"
-
-    def model_file(self, kind: GeneratorKind, ema: bool) -> Path:
-        return generator_path(self.root, kind, ema)
-
-    def latest_checkpoint(self) -> str | None:
-        """The prefix of the newest complete checkpoint, or None."""
-        return tf.train.latest_checkpoint(str(self.checkpoints)) if self.checkpoints.is_dir() else None
-
-    def create(self) -> None:
-        for folder in (self.checkpoints, self.model_file("low_to_high", True).parent, self.samples, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Writes `data` to `path` so that readers see the old file or the new one, never a part of it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def latest_checkpoint(run: RunDir) -> str | None:
+    """The prefix of the run's newest complete checkpoint, or None."""
+    return tf.train.latest_checkpoint(str(run.checkpoints)) if run.checkpoints.is_dir() else None
 
 
 def atomic_save_model(model: keras.Model, path: Path) -> None:
-    """Saves a `.keras` file through a temporary file in the same folder, then renames it into place."""
-    # Keras insists on the .keras suffix, so the temporary name keeps it.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    """Saves a `.keras` file so that a reader sees the old model or the new one (`tfsr.atomic.replacing`)."""
+    with replacing(path) as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def config_differences(stored: Any, current: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
@@ -144,7 +71,7 @@ def open_run(cfg: Config, root: Path, resume: bool = True) -> RunDir:
     """
     run = RunDir(Path(root))
     current = _plain(cfg)
-    has_checkpoint = run.latest_checkpoint() is not None
+    has_checkpoint = latest_checkpoint(run) is not None
     if has_checkpoint and not resume:
         raise ConfigError(f"{run.root}: already holds a training run; resume it or choose another run dir")
     if run.config_file.is_file() and has_checkpoint:
