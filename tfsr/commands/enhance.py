@@ -17,11 +17,10 @@ the command then exits with status 1 and lists every failure.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
-from tfsr.errors import ConfigError, DataError, TfsrError
+from tfsr.errors import ConfigError, DataError
 
 #: Videos and cameras are enlarged this much unless --scale says otherwise: at x4 a 720p stream becomes
 #: 5120x2880, 16 times the pixels to resample, encode (mp4v) and show per frame; benchmarks/enhance.py
@@ -173,23 +172,13 @@ def _enhancer(args: argparse.Namespace):
         raise DataError(str(err)) from None
 
 
-def _output_for_video(source: Path | int, output: Path | None) -> Path | None:
-    from tfsr.enhance.video import VIDEO_CODECS
-
-    if output is None or not output.is_dir():
-        return output
-    name = f"camera{source}.mp4" if isinstance(source, int) else source.name
-    out = output / name
-    return out if out.suffix.lower() in VIDEO_CODECS else out.with_suffix(".mp4")
-
-
 def _run_video(enhancer, source: Path | int, args: argparse.Namespace) -> int:
-    from tfsr.enhance.video import display_available, enhance_video
+    from tfsr.enhance.video import display_available, enhance_video, video_output
 
     show = args.show if args.show is not None else isinstance(source, int) and display_available()
     if show and not display_available():
         raise DataError("no display (or OpenCV without a GUI) here: drop --show and record with -o FILE.mp4")
-    output = _output_for_video(source, args.output)
+    output = video_output(source, args.output)
     if output is None and not show:
         raise DataError("no display here to show the camera: record it with -o FILE.mp4")
     stats = enhance_video(
@@ -205,121 +194,27 @@ def _run_video(enhancer, source: Path | int, args: argparse.Namespace) -> int:
     return 0
 
 
-def _picture_jobs(source: Path, output: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """(input, output) pairs: one for a picture, the whole tree for a folder (minus the output folder in it);
-    and `"path: reason"` for every file of the folder that is not a picture."""
-    from tfsr.data.images import list_pictures
-    from tfsr.enhance.pictures import output_name
-
-    if source.is_file():
-        return [(source, output / output_name(source.name) if output.is_dir() else output)], []
-    if output.exists() and not output.is_dir():
-        raise DataError(f"{output}: the output of a folder must be a folder")
-    out_root = output.resolve()
-    listing = list_pictures(source)
-    jobs, skipped = [], []
-    for file in listing.pictures:
-        if out_root == file.resolve().parent or out_root in file.resolve().parents:
-            continue
-        jobs.append((file, output / output_name(str(file.relative_to(source)))))
-    for file, reason in listing.skipped:
-        if not (out_root == file.resolve().parent or out_root in file.resolve().parents):
-            skipped.append(f"{file}: {reason}")
-    return jobs, skipped
-
-
-def _faces_path(dst: Path, k: int) -> Path:
-    return dst.with_name(f"{dst.stem}_face{k}{dst.suffix}")
-
-
-def _tile_path(dst: Path, row: int, col: int) -> Path:
-    return dst.with_name(f"{dst.stem}_r{row}_c{col}{dst.suffix}")
-
-
-def _already_done(dst: Path, args: argparse.Namespace) -> bool:
-    if args.overwrite:
-        return False
-    if args.faces_only:
-        return _faces_path(dst, 0).exists()
-    return _tile_path(dst, 0, 0).exists() if args.tile else dst.exists()
-
-
-def _enhance_picture(enhancer, src: Path, dst: Path, args: argparse.Namespace) -> int:
-    """Enhances one picture and writes what the mode asks for; returns the number of faces."""
-    from tfsr import faces
-    from tfsr.enhance.panels import side_by_side
-    from tfsr.enhance.pictures import check_writable, read_picture, write_picture
-    from tfsr.pixels import to_uint8
-
-    check_writable(dst)
-    pixels = read_picture(src)
-    if args.tile and not (args.faces_only or args.side_by_side):
-        return _write_tiles(enhancer, pixels, dst, args.tile)
-    enhanced, found = enhancer.enhance_faces(pixels)
-    if args.faces_only:
-        for k, face in enumerate(found):
-            write_picture(_faces_path(dst, k), to_uint8(faces.resize_to_side(face.high, face.scaled[2])))
-    elif args.side_by_side:
-        if found:
-            write_picture(dst, side_by_side(pixels, found, args.panel, enhancer.feather))
-    elif not found and enhancer.scale == 1 and src.suffix.lower() == dst.suffix.lower():
-        # Nothing to change: the very same file, not a re-encoded copy.
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.resolve() != dst.resolve():
-            shutil.copyfile(src, dst)
-    else:
-        write_picture(dst, enhanced)
-    return len(found)
-
-
-def _write_tiles(enhancer, pixels, dst: Path, tile: int) -> int:
-    """Writes the output as tiles `dst_r<i>_c<j>`, one window in memory at a time; all or none of them."""
-    from tfsr.enhance.pictures import write_picture
-
-    found, windows = enhancer.enhance_tiles(pixels, tile)
-    parts: list[tuple[Path, Path]] = []
-    try:
-        for (top, left, _, _), window in windows:
-            final = _tile_path(dst, top // tile, left // tile)
-            part = final.with_name(f".{final.name}.tile{final.suffix}")
-            parts.append((write_picture(part, window), final))
-        for part, final in parts:
-            part.replace(final)
-    finally:
-        for part, _ in parts:
-            part.unlink(missing_ok=True)
-    return len(found)
-
-
 def _run_pictures(enhancer, source: Path, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    jobs, skipped = _picture_jobs(source, args.output)
-    if not jobs:
-        listed = f" ({len(skipped)} other files: {'; '.join(skipped)})" if skipped else ""
-        raise DataError(f"{source}: no pictures found{listed}")
-    failures: list[str] = []
-    done = already = faces = 0
-    bar = tqdm(jobs, unit="picture", disable=args.quiet or len(jobs) == 1)
-    for src, dst in bar:
-        if _already_done(dst, args):
-            already += 1
-            continue
-        try:
-            faces += _enhance_picture(enhancer, src, dst, args)
-            done += 1
-        except (TfsrError, OSError) as err:
-            message = str(err) if isinstance(err, TfsrError) else f"{src}: {err}"
-            failures.append(message if str(src) in message else f"{src}: {message}")
-            tqdm.write(f"tfsr enhance: {failures[-1]}", file=sys.stderr)
-    bar.close()
-    print(f"{done} pictures enhanced at --scale {enhancer.scale} ({faces} faces super-resolved), {already} already "
-          f"done, {len(failures)} failed, {len(skipped)} other files skipped -> {args.output}")
-    for line in skipped:
+    from tfsr.enhance.folders import PictureMode, enhance_pictures
+
+    mode = PictureMode(faces_only=args.faces_only, side_by_side=args.side_by_side, panel=args.panel,
+                       tile=args.tile, overwrite=args.overwrite)
+
+    def progress(jobs):
+        return tqdm(jobs, unit="picture", disable=args.quiet or len(jobs) == 1)
+
+    report = enhance_pictures(enhancer, source, args.output, mode, progress,
+                              on_failure=lambda message: tqdm.write(f"tfsr enhance: {message}", file=sys.stderr))
+    print(f"{report.done} pictures enhanced at --scale {enhancer.scale} ({report.faces} faces super-resolved), "
+          f"{report.already} already done, {len(report.failures)} failed, {len(report.skipped)} other files "
+          f"skipped -> {args.output}")
+    for line in report.skipped:
         print(f"  skipped {line}")
-    if failures:
-        print(f"tfsr enhance: {len(failures)} pictures failed:", file=sys.stderr)
-        for message in failures:
+    if report.failures:
+        print(f"tfsr enhance: {len(report.failures)} pictures failed:", file=sys.stderr)
+        for message in report.failures:
             print(f"  {message}", file=sys.stderr)
         return 1
     return 0

@@ -103,6 +103,16 @@ def display_available() -> bool:
     return True
 
 
+def video_output(source: Path | int, output: Path | None) -> Path | None:
+    """Where a video's result goes: `output`, or inside it when it is a folder (`camera<N>.mp4` for a camera,
+    the video's own name otherwise, made `.mp4` when OpenCV cannot write that format)."""
+    if output is None or not output.is_dir():
+        return output
+    name = f"camera{source}.mp4" if isinstance(source, int) else source.name
+    out = output / name
+    return out if out.suffix.lower() in VIDEO_CODECS else out.with_suffix(".mp4")
+
+
 def enhance_video(
     enhancer: Enhancer,
     source: str | os.PathLike[str] | int,
@@ -199,4 +209,6 @@ def enhance_video(
     return VideoStats(frames=frames, seconds=seconds, faces=faces)
 
 
-__all__ = ["VIDEO_EXTENSIONS", "VideoStats", "display_available", "enhance_video", "open_source", "open_writer"]
+__all__ = [
+    "VIDEO_EXTENSIONS", "VideoStats", "display_available", "enhance_video", "open_source", "open_writer", "video_output",
+]
