@@ -10,7 +10,7 @@ where one device sums the whole batch in another order, so gradients differ by r
 divides each gradient by its running RMS, so where a gradient is small against its history that rounding is a
 visible part of the step, and later steps build on it. The discriminator's hinge terms max(0, 1 - D(real)) and
 max(0, 1 + D(fake)) have kinks: a score within rounding of +-1 can cross it in one setup and not the other,
-switching a sample's gradient (1/4 of a term here) on or off. Measured over these 4 steps (README,
+switching a sample's gradient (1/4 of a term here) on or off. Measured over these 4 steps (docs/training.md,
 distribution): worst 1.2e-3 of a tensor's scale, median 2.9e-7, no flip; so the tolerance is 1e-2 of each
 tensor's scale, and the comparison stays short (flips accumulate over longer runs). A broken setup is far
 outside it (see STATE_RTOL).
@@ -33,7 +33,7 @@ REPO = HERE.parent.parent
 STEPS = 4
 BATCH = 8  # global: 2 replicas x 2 critic parts x 2 samples
 TIMEOUT_S = 600
-# Set from measurement (README, distribution; the module docstring says why they are not 0). Over STEPS steps
+# Set from measurement (docs/training.md, distribution; the module docstring says why they are not 0). Over STEPS steps
 # the worst tensor differed from one device by 1.2e-3 of its scale and the losses by 2.8e-7 (relative). Broken
 # setups, measured on 2 replicas: losses not divided by the replica count (the all-reduce sums instead of
 # averaging) put Adam's second moments 3.0 of their scale apart (the weights barely differ: Adam's step is

@@ -7,7 +7,7 @@ Examples:
     tfsr evaluate runs/l2h --lr-test lr/ --hr-ref hr/ --paired-hr pairs/hr --paired-lr pairs/lr --offline
 
 Writes OUTPUT/eval.json and OUTPUT/eval.md (default OUTPUT: RUN/eval for a run directory, MODEL_eval
-beside a model file). The FID protocol is documented in tfsr/evaluation/fid.py and the README (Evaluation).
+beside a model file). The FID protocol is documented in tfsr/evaluation/fid.py and docs/evaluation.md.
 When Keras' cached Inception-v3 weights are not there (and --offline or no network keeps them from being
 downloaded), FID is skipped with a notice and PSNR/SSIM are measured all the same; a --inception-weights
 file that cannot be read is an error.

@@ -11,7 +11,7 @@ from tfsr.config import Config, load_config
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", help="YAML config (default: the paper's settings)")
     add_overrides(parser, "model.variant=official")
-    parser.add_argument("--markdown", action="store_true", help="print a markdown table (as in the README)")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table (as in docs/training.md)")
     parser.add_argument("--summary", action="store_true", help="also print each network's Keras summary")
 
 

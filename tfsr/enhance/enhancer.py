@@ -3,7 +3,7 @@
 Per picture: the detector finds face boxes (on a downscaled copy of a big picture); each box becomes a
 square with the one face framing (`tfsr.faces.square_box` with `FACE_MARGIN`), cut from the
 full-resolution picture and area-downsampled to 16x16 (`faces.face_input`); the faces whose square is in
-the size range the model helps (`min_face`..`max_face`, measured: README "Which faces") go through the
+the size range the model helps (`min_face`..`max_face`, measured: docs/enhance.md "Which faces") go through the
 Low-to-High generator, a batch at a time; each 64x64 output has its colour matched to its input
 (`colour.keep_colour`).
 
@@ -54,7 +54,7 @@ DEFAULT_THRESHOLD = 0.6
 #: Longest side of the copy that the detector sees (YuNet is fast and accurate up to about this).
 DEFAULT_DETECT_SIDE = 640
 #: Faces super-resolved by default: those whose square is MIN..MAX input pixels. Measured with the demo model
-#: (benchmarks/enhance_quality.py, README "Which faces"): only squares of exactly 16 pixels, the generator's
+#: (benchmarks/enhance_quality.py, docs/enhance.md "Which faces"): only squares of exactly 16 pixels, the generator's
 #: own input size, beat bicubic at x2, x3 and x4 (+0.9 to +1.0 dB PSNR-Y); every other size lost (a square
 #: resampled to 16 and a 64x64 output resampled to the square's size cost more than the model gains).
 #: Another model: measure it with the same script and pass --min-face/--max-face.

@@ -6,7 +6,7 @@ whatever order they sum in.
 
 The background of an enhanced picture (everything but the super-resolved faces) is enlarged by
 `upscale`: OpenCV's bicubic (`INTER_CUBIC`). Measured against Lanczos, bilinear and nearest on seven real
-photos shrunk by area and enlarged back (`benchmarks/enhance_quality.py`, README "The background
+photos shrunk by area and enlarged back (`benchmarks/enhance_quality.py`, docs/enhance.md "The background
 resampler"): bicubic is within 0.14 dB PSNR-Y of Lanczos at x2 and x4 (32.57 vs 32.71, 28.45 vs 28.52) at
 a fifth to an eighth of its time (4.1 vs 32.8 ms per output megapixel at x4), and 0.7-1.2 dB above bilinear. `upscale_window` computes any rectangle of that result
 from a slice of the input, bit for bit, so a huge output can be written in tiles.
@@ -25,7 +25,7 @@ import math
 import cv2
 import numpy as np
 
-#: The background resampler, named as in the README's table.
+#: The background resampler, named as in the table of docs/enhance.md.
 BACKGROUND_RESAMPLER = "bicubic"
 # A bicubic output pixel reads the 4x4 input pixels around its source position; 3 input pixels of context
 # around a window cover them at any scale >= 1.

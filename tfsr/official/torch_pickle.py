@@ -17,7 +17,7 @@ What it guarantees, for any input file:
 - allocation is bounded by the file: legacy storages together may not claim more bytes than the file holds,
   a zip's `data.pkl` is at most 64 MiB, and each zip storage is read once however often it is referenced;
 - every failure is a `ModelError` naming the file.
-It is fuzzed with atheris (`fuzz/fuzz_torch_pickle.py`); see the README's security section.
+It is fuzzed with atheris (`fuzz/fuzz_torch_pickle.py`); see docs/security.md.
 
 Two on-disk formats are read:
 

@@ -1,7 +1,7 @@
 """Mixed precision: the Keras dtype policy the networks are built under.
 
 `float32` is exact; `mixed_bfloat16` computes in bfloat16 with float32 variables (about 2x faster on
-CPUs with AVX512-BF16/AMX, and as stable as float32 here: see the README, "The stage GANs, distribution and precision"); `mixed_float16`
+CPUs with AVX512-BF16/AMX, and as stable as float32 here: see docs/training.md, "The stage GANs, distribution and precision"); `mixed_float16`
 needs loss scaling (a `LossScaleOptimizer`) and is meant for GPUs. The networks keep their heads (tanh,
 the discriminator's score) and every loss in float32.
 """
