@@ -9,7 +9,9 @@ Rows (the released network, `official`, 5.376 GMAC per face, with the shared `ge
     openvino f32 / bf16   the same ONNX file, OpenVINO CPU plugin, precision hint f32 or bf16
     openvino int8         NNCF post-training quantisation of that model (64 calibration faces)
     tflite <format>       tfsr's export (`tfsr.export.convert`), XNNPACK; `latest` adds XNNPACK's newest
-                          features (`experimental_default_delegate_latest_features`)
+                          features (`experimental_default_delegate_latest_features`); `folded` converts the
+                          network with its BatchNorms folded first (`tfsr.export.fold`); int8 is per-channel
+                          (weights) with float input and output
 All at 2 threads, batch 1 and 8 (the file or session is built for that batch). Ratios are only taken between
 rows of the same batch. Each row's PSNR is measured against the float (Keras) output on the demo set's
 held-out real faces (`tfsr.data.demo` test split, 50 faces); int8 rows calibrate on its train split.
@@ -18,8 +20,9 @@ Fair timing on a shared machine: every engine lives in its own worker process (n
 pool with another); the workers are measured in turn, a short burst each, for several rounds, and each row's
 number is the median call over all rounds, so a load that changes during the run hits every row alike.
 Besides wall-clock faces/s each row reports the process CPU time per face and its MACs per CPU-second as a
-share of the CPU's own peak (benchmarks/cpu_peak.py, same run): that share does not depend on how busy the
-machine is, the wall clock does.
+share of the CPU's own fp32 FMA peak on as many cores (benchmarks/cpu_peak.py, same run): that share depends
+little on how busy the machine is, the wall clock does (with 2 threads on a busy machine a thread that waits
+for the other one spinning is CPU time too: `--threads 1` gives the cleanest share).
 
     nice -n 15 .venv/bin/python benchmarks/inference.py                  # a few minutes
     nice -n 15 .venv/bin/python benchmarks/inference.py --rows tflite --cache /tmp/tfsr-bench
@@ -48,7 +51,8 @@ THREADS = 2
 # freeze + optimize_for_inference, torch.compile max-autotune); see docs/performance.md.
 TORCH_BEST = "channels_last"
 MIXED_INT8 = "int8+float ADD,MUL"
-TFLITE_ROWS = ("fp32", "fp32 latest", "fp16", "dynamic", "dynamic latest", "int8", MIXED_INT8)
+TFLITE_ROWS = ("fp32", "fp32 latest", "fp32 folded", "fp16", "dynamic", "dynamic latest", "dynamic folded", "int8",
+               "int8 folded", MIXED_INT8)
 PEER_ROWS = ("pytorch eager", f"pytorch {TORCH_BEST}", "onnxruntime fp32", "onnxruntime int8", "openvino f32",
              "openvino bf16", "openvino int8")
 
@@ -75,15 +79,20 @@ def prepare(cache: Path, rows: list[str]) -> dict[str, str]:
         model = convert_official(pytorch_reference.FIXTURE_DIR / "gen_deep_random_state_legacy.pkl")
         np.save(paths["reference"], np.asarray(model.predict(held_out, batch_size=10, verbose=0)))
     if any(r.startswith("tflite") for r in rows):
-        _tflite_files(cache, sorted({r.split()[1] if "+" not in r else MIXED_INT8 for r in rows
-                                     if r.startswith("tflite")}))
+        _tflite_files(cache, sorted({_tflite_format(r) for r in rows if r.startswith("tflite")}))
     if any(r.startswith(("onnxruntime", "openvino")) for r in rows):
         _onnx_files(cache)
     return {k: str(v) for k, v in paths.items()}
 
 
+def _tflite_format(row: str) -> str:
+    """`tflite int8 folded latest` -> `int8 folded` (what the file is; `latest` is an interpreter option)."""
+    return row.removeprefix("tflite ").removesuffix(" latest")
+
+
 def _tflite_name(cache: Path, fmt: str, batch: int) -> Path:
-    return cache / f"official_{fmt.replace('+float ', '_f').replace(',', '').lower()}_b{batch}.tflite"
+    slug = fmt.replace("+float ", "_f").replace(",", "").replace(" ", "_").lower()
+    return cache / f"official_{slug}_b{batch}.tflite"
 
 
 def _tflite_files(cache: Path, formats: list[str]) -> None:
@@ -95,16 +104,20 @@ def _tflite_files(cache: Path, formats: list[str]) -> None:
     from tfsr.export.convert import convert_saved_model, write_saved_model
     from tfsr.official import convert_official
 
+    from tfsr.export.fold import fold_batch_norms
+
     model = convert_official(pytorch_reference.FIXTURE_DIR / "gen_deep_random_state_legacy.pkl")
+    models = {False: model, True: fold_batch_norms(model)}
     calibration = np.load(cache / "calibration.npy")
     with tempfile.TemporaryDirectory() as tmp:
-        for batch in BATCHES:
-            saved = write_saved_model(model, batch, Path(tmp) / f"saved{batch}")
-            for fmt, b in missing:
-                if b != batch:
-                    continue
+        for (batch, folded) in [(b, f) for b in BATCHES for f in (False, True)]:
+            todo = [fmt for fmt, b in missing if b == batch and fmt.endswith(" folded") == folded]
+            if not todo:
+                continue
+            saved = write_saved_model(models[folded], batch, Path(tmp) / f"saved{batch}_{folded}")
+            for fmt in todo:
                 print(f"  converting {fmt} batch {batch}", file=sys.stderr, flush=True)
-                base, _, float_ops = fmt.partition("+float ")
+                base, _, float_ops = fmt.removesuffix(" folded").partition("+float ")
                 data = convert_saved_model(saved, base, calibration[: 64 // batch * batch], batch_size=batch,
                                            float_ops=float_ops.split(",") if float_ops else ())
                 _tflite_name(cache, fmt, batch).write_bytes(data)
@@ -205,7 +218,7 @@ def _load_engine(row: str, batch: int, cache: Path):
     if engine == "tflite":
         from ai_edge_litert.interpreter import Interpreter
 
-        fmt, latest = setting.removesuffix(" latest"), setting.endswith(" latest")
+        fmt, latest = _tflite_format(row), setting.endswith(" latest")
         interpreter = Interpreter(model_path=str(_tflite_name(cache, fmt, batch)), num_threads=THREADS,
                                   experimental_default_delegate_latest_features=latest)
         interpreter.allocate_tensors()
@@ -248,7 +261,7 @@ def worker(row: str, cache: Path) -> int:
 
 
 def cpu_peak() -> dict[str, float]:
-    """MAC/s of both cores per CPU-second (benchmarks/cpu_peak.py)."""
+    """MAC/s of THREADS cores per CPU-second (benchmarks/cpu_peak.py)."""
     sys.path.insert(0, str(HERE))
     import cpu_peak as peak
 
@@ -261,7 +274,8 @@ def run(rows: list[str], cache: Path, rounds: int, seconds: float) -> list[dict]
     reference = np.load(cache / "reference.npy")
     procs, meta = {}, {}
     for row in rows:
-        procs[row] = subprocess.Popen([sys.executable, __file__, "--worker", row, "--cache", str(cache)],
+        procs[row] = subprocess.Popen([sys.executable, __file__, "--worker", row, "--cache", str(cache),
+                                       "--threads", str(THREADS)],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = procs[row].stdout.readline()
         if not line:
@@ -296,7 +310,7 @@ def run(rows: list[str], cache: Path, rounds: int, seconds: float) -> list[dict]
 
 
 def table(results: list[dict], peak: dict[str, float]) -> str:
-    fp32_peak = peak.get("fp32_fma")
+    fp32_peak = peak.get("fp32_fma")  # of THREADS cores
     lines = [
         "| engine | batch | faces/s | x tflite fp32 | x fastest peer fp32 | p50 ms | CPU ms/face | GMAC per CPU-s | % fp32 FMA peak | PSNR dB vs float |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -327,8 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=1.5, help="measuring time per row, batch and round")
     parser.add_argument("--cache", help="folder that keeps converted files between runs (default: a temp dir)")
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads of every engine (and of the peak)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global THREADS
+    THREADS = args.threads
     if args.worker:
         return worker(args.worker, Path(args.cache))
     wanted = [w.strip() for w in args.rows.split(",")]

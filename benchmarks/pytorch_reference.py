@@ -6,11 +6,13 @@ it against the shared fixture's recorded outputs, so a timing is only printed fo
 training, a 64x64 discriminator of the paper's shape (6 pre-activation residual blocks of 128 channels,
 spectral norm, pooling in blocks 1, 2, 5 and 6) and the schedule as the training issue describes the
 authors' code: 5 discriminator updates, each on 32 real faces and 32 fresh generated ones (generated without
-gradient), then one generator update on 32 faces (pixel MSE + 0.05 x hinge), Adam(1e-4, 0, 0.9).
-Needs `torch` (the optional `tfsr[torch]` extra); the benchmarks skip its rows without it.
+gradient), then one generator update on 32 faces (pixel MSE + 0.05 x hinge), Adam(1e-4, 0, 0.9), written
+as well as PyTorch allows (`seconds_per_update`: no discriminator weight gradients in the generator step,
+channels_last, bf16 autocast).
+Needs `torch` (the optional `tfsr[torch]` or `tfsr[bench]` extra); the benchmarks skip its rows without it.
 
     .venv/bin/python benchmarks/pytorch_reference.py           # inference: batch 1 and 8, 1 and 2 threads
-    .venv/bin/python benchmarks/pytorch_reference.py --train   # also seconds per generator update
+    .venv/bin/python benchmarks/pytorch_reference.py --train   # also seconds per generator update, 3 settings
 """
 
 from __future__ import annotations
@@ -152,33 +154,56 @@ def _discriminator():
     return Discriminator64()
 
 
-def seconds_per_update(threads: int = 2, part: int = 32, n_critic: int = 5, steps: int = 2) -> dict[str, float]:
-    """Median seconds per generator update of the schedule in the module docstring (after one warm-up)."""
+def seconds_per_update(
+    threads: int = 2, part: int = 32, n_critic: int = 5, steps: int = 2, channels_last: bool = False,
+    bf16: bool = False,
+) -> dict[str, float]:
+    """Median seconds per generator update of the schedule in the module docstring (after one warm-up).
+
+    The best PyTorch one can write for it: the generator step freezes the discriminator's weights
+    (`requires_grad_(False)`: gradients flow through it to the generator, none are computed for its weights,
+    the work the tfsr step does not do either), `channels_last` stores activations NHWC (oneDNN's preferred
+    layout), `bf16` runs the forward passes under `torch.autocast("cpu", torch.bfloat16)` (losses and the
+    optimiser in float32), the counterpart of Keras' `mixed_bfloat16`.
+    """
+    import contextlib
+
     import torch
     from torch.nn import functional
 
     torch.manual_seed(0)
     torch.set_num_threads(threads)
-    generator, discriminator = load().train(), _discriminator().train()
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    generator = load().train().to(memory_format=memory)
+    discriminator = _discriminator().train().to(memory_format=memory)
     g_opt = torch.optim.Adam(generator.parameters(), 1e-4, betas=(0.0, 0.9))
     d_opt = torch.optim.Adam(discriminator.parameters(), 1e-4, betas=(0.0, 0.9))
-    hr = torch.rand(n_critic * part, 3, 64, 64) * 2 - 1
-    lr = functional.avg_pool2d(hr, 4)
+    hr = (torch.rand(n_critic * part, 3, 64, 64) * 2 - 1).contiguous(memory_format=memory)
+    lr = functional.avg_pool2d(hr, 4).contiguous(memory_format=memory)
+
+    def autocast():
+        return torch.autocast("cpu", torch.bfloat16) if bf16 else contextlib.nullcontext()
+
     times = []
     for _ in range(1 + steps):
         start = time.perf_counter()
+        discriminator.requires_grad_(True)
         for i in range(n_critic):
             real, low = hr[i * part:(i + 1) * part], lr[i * part:(i + 1) * part]
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 fake = generator(low)
-            scores = discriminator(torch.cat([real, fake]))
+            with autocast():
+                scores = discriminator(torch.cat([real, fake.to(real.dtype)])).float()
             d_loss = functional.relu(1 - scores[:part]).mean() + functional.relu(1 + scores[part:]).mean()
-            d_opt.zero_grad()
+            d_opt.zero_grad(set_to_none=True)
             d_loss.backward()
             d_opt.step()
-        fake = generator(lr[:part])
-        g_loss = functional.mse_loss(fake, hr[:part]) - 0.05 * discriminator(fake).mean()
-        g_opt.zero_grad()
+        discriminator.requires_grad_(False)
+        with autocast():
+            fake = generator(lr[:part])
+            score = discriminator(fake).float()
+        g_loss = functional.mse_loss(fake.float(), hr[:part]) - 0.05 * score.mean()
+        g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         g_opt.step()
         times.append(time.perf_counter() - start)
@@ -196,8 +221,11 @@ def main() -> int:
             r = faces_per_second(net, batch, threads)
             print(f"| {threads} | {batch} | {r['faces_s']:.1f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} |")
     if "--train" in sys.argv[1:]:
-        r = seconds_per_update()
-        print(f"\ntraining, float32, 2 threads: first update {r['first_s']:.1f} s, then {r['median_s']:.2f} s per update")
+        print("\n| training, 2 threads | first update s | median s / update |\n|---|---:|---:|")
+        for name, options in (("float32 NCHW", {}), ("float32 channels_last", {"channels_last": True}),
+                              ("bf16 autocast channels_last", {"channels_last": True, "bf16": True})):
+            r = seconds_per_update(**options)
+            print(f"| {name} | {r['first_s']:.1f} | {r['median_s']:.2f} |", flush=True)
     return 0
 
 
