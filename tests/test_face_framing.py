@@ -59,7 +59,7 @@ def test_training_crops_enhance_and_the_android_app_frame_faces_alike() -> None:
 
 def test_data_crop_margin_default_is_the_faces_constant_not_a_copy() -> None:
     # A second 0.25 typed into the schema would agree today and drift tomorrow: the default must *be* the name.
-    source = (PACKAGE / "config.py").read_text()
+    source = (PACKAGE / "config" / "schema.py").read_text()
     data_config = next(
         n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef) and n.name == "DataConfig"
     )

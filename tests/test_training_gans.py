@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfsr.config import config_from_dict
+from tfsr.config import check_batch, config_from_dict
 from tfsr.data import degrade
 from tfsr.errors import ConfigError, ModelError
 from tfsr.training.distribute import make_strategy
 from tfsr.training.losses import average_downsample, pixel_loss
-from tfsr.training.stage import build_stage_model, check_batch
+from tfsr.training.stage import build_stage_model
 
 TINY_MODEL = {
     "high_to_low": {"filters": 8, "noise_dim": 8, "blocks_per_group": 1},
@@ -193,9 +193,9 @@ def test_prior_stage_errors(tmp_path):
 
 
 def test_batch_must_split_into_critic_slices_per_replica():
-    check_batch(make_cfg(batch_size=4, n_critic=2), replicas=2)
-    with pytest.raises(ConfigError, match=r"training.batch_size \(6\).*n_critic \(2\).*2 replica"):
-        check_batch(make_cfg(batch_size=6, n_critic=2), replicas=2)
+    check_batch(make_cfg(batch_size=4, n_critic=2).training, replicas=2, where="x.yaml")
+    with pytest.raises(ConfigError, match=r"x.yaml: training.batch_size \(6\).*n_critic \(2\).*2 replica"):
+        check_batch(make_cfg(batch_size=6, n_critic=2).training, replicas=2, where="x.yaml")
 
 
 def test_fixed_degradations_and_pixel_targets():

@@ -19,23 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from tfsr.commands import add_overrides
-from tfsr.config import load_config
+from tfsr.config import bundled_configs, load_config
+from tfsr.export.parity import QUALITY_FLOOR_DB
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 STAGES = (
     ("stage1", "Stage 1: the High-to-Low GAN learns to degrade (unpaired HR and real LR faces)"),
     ("stage2", "Stage 2: the Low-to-High GAN learns to super-resolve High-to-Low's outputs"),
     ("stage3", "Stage 3: both generators fine-tuned together, end to end"),
 )
-# On a CPU the integer formats run fastest; the first one whose output stays within this PSNR of the float
-# model is used for the enhancement pictures.
+# On a CPU the integer formats run fastest; the first one whose output stays above the export report's
+# quality floor (QUALITY_FLOOR_DB, PSNR against the float model) is used for the enhancement pictures.
 ENHANCE_PREFERENCE = ("int8", "dynamic", "fp16", "fp32")
-QUALITY_FLOOR_DB = 35.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
-    parser.add_argument("--configs", default=str(CONFIGS), help="folder holding demo_stage{1,2,3}.yaml")
+    parser.add_argument("--configs", default=None,
+                        help="folder holding demo_stage{1,2,3}.yaml (default: the configs installed with tfsr)")
     add_overrides(parser, "training.steps=20 (every stage)")
     parser.add_argument("--formats", default=None, help="TFLite formats to export (default: the config's)")
 
@@ -109,11 +109,12 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     runs = out / "runs"
+    configs = Path(args.configs) if args.configs else bundled_configs()
     started = time.perf_counter()
     cfg = None
     for stage, title in STAGES:
         print(f"\n== {title}", flush=True)
-        cfg = _stage_config(Path(args.configs), stage, runs, args.overrides)
+        cfg = _stage_config(configs, stage, runs, args.overrides)
         run_training(cfg, runs / stage)
 
     print("\n== Export: the Low-to-High generator to TFLite (fp32, fp16, dynamic range, int8)", flush=True)

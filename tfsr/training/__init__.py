@@ -10,16 +10,17 @@ Example:
     >>> run_training(load_config("configs/demo_stage1.yaml"), Path("runs/demo_stage1"))  # doctest: +SKIP
 """
 
+from tfsr.runs import RunDir
 from tfsr.training.callbacks import TrainingDiverged
 from tfsr.training.degradation_gan import DegradationGAN
 from tfsr.training.distribute import make_strategy
 from tfsr.training.ema import ExponentialMovingAverage
 from tfsr.training.joint_fine_tune import JointFineTune
 from tfsr.training.precision import use_precision
-from tfsr.training.rundir import RunDir, open_run
+from tfsr.training.rundir import open_run
 from tfsr.training.runner import run_training
 from tfsr.training.samples import SampleSheet
-from tfsr.training.stage import build_stage_model, check_batch
+from tfsr.training.stage import build_stage_model
 from tfsr.training.stage_gan import StageGAN
 from tfsr.training.super_resolution_gan import SuperResolutionGAN
 
@@ -33,7 +34,6 @@ __all__ = [
     "SuperResolutionGAN",
     "TrainingDiverged",
     "build_stage_model",
-    "check_batch",
     "make_strategy",
     "open_run",
     "run_training",

@@ -29,11 +29,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfsr.config import Config
-from tfsr.errors import ConfigError, DataError, ModelError
+from tfsr.config import Config, check_upstream_exists
+from tfsr.data.pipeline import build_eval_images, build_eval_lr_images, build_hr_dataset, build_unpaired_dataset
+from tfsr.errors import DataError, ModelError
+from tfsr.runs import RunDir
 from tfsr.training import callbacks as cb
 from tfsr.training.distribute import make_strategy
-from tfsr.training.rundir import RunDir, open_run
+from tfsr.training.rundir import latest_checkpoint, open_run
 from tfsr.training.samples import SampleSheet
 from tfsr.training.stage import build_stage_model
 
@@ -42,27 +44,6 @@ log = logging.getLogger("tfsr.training")
 CHECKPOINTS_KEPT = 3
 SAMPLE_FACES = 6
 SAMPLE_NOISE_VECTORS = 3
-
-
-# ------------------------------------------------------------------------------------------ checks
-def check_upstream_exists(cfg: Config) -> None:
-    """Fails fast, naming the config key, when a run or `.keras` file that a stage starts from is missing.
-
-    (Their kind and widths are checked when `build_stage_model` loads them.)
-
-    Raises:
-        ConfigError: `training.high_to_low_run` or `training.low_to_high_run` names nothing.
-    """
-    t = cfg.training
-    keys = []
-    if t.stage in ("low_to_high", "joint") and t.degradation == "learned":
-        keys.append("high_to_low_run")
-    if t.stage == "joint":
-        keys.append("low_to_high_run")
-    for key in keys:
-        path = getattr(t, key)
-        if not Path(path).expanduser().exists():
-            raise ConfigError(f"{cfg.source}: training.{key}: no such run directory or .keras file: {path}")
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -92,8 +73,6 @@ def epoch_plan(step: int, total: int, per_epoch: int) -> list[tuple[int, int, in
 
 def build_dataset(cfg: Config, start_step: int) -> tf.data.Dataset:
     """The stage's training stream from `start_step` on: `hr` batches for stage 2, `(hr, lr_real)` otherwise."""
-    from tfsr.data.pipeline import build_hr_dataset, build_unpaired_dataset
-
     t = cfg.training
     build = build_hr_dataset if t.stage == "low_to_high" else build_unpaired_dataset
     return build(cfg, t.batch_size, cfg.data.seed, start_step=start_step)
@@ -101,8 +80,6 @@ def build_dataset(cfg: Config, start_step: int) -> tf.data.Dataset:
 
 def sample_sheet(cfg: Config) -> SampleSheet:
     """Held-out faces (and, for stages that learn a degradation, real low-resolution ones) for the grids."""
-    from tfsr.data.pipeline import build_eval_images, build_eval_lr_images
-
     def faces(build: Callable[..., np.ndarray]) -> np.ndarray:
         try:
             return build(cfg, split="test", limit=SAMPLE_FACES)
@@ -127,7 +104,7 @@ def shown_generators(gan: keras.Model) -> dict[str, keras.Model]:
 def _text_log(run: RunDir) -> Iterator[None]:
     """Everything goes to `logs/train.log`; INFO lines (start, resume, done) and warnings also go to the console,
     where the progress bar shows the rest (DEBUG: checkpoints, epochs) and the CLI prints errors."""
-    to_file = logging.FileHandler(run.logs / "train.log")
+    to_file = logging.FileHandler(run.text_log)
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     to_console = logging.StreamHandler(sys.stdout)
     to_console.addFilter(lambda record: record.levelno in (logging.INFO, logging.WARNING))
@@ -191,7 +168,7 @@ def run_training(
         DataError: a data source is missing or empty.
     """
     t = cfg.training
-    check_upstream_exists(cfg)
+    check_upstream_exists(t, str(cfg.source))
     strategy = make_strategy(t.strategy)
     # Building first checks the batch size against the replicas and the upstream generators' kind and widths,
     # and the sample faces come from the configured sources: those mistakes fail before the run dir is touched.
@@ -202,12 +179,12 @@ def run_training(
         items = gan.checkpoint_items()
         checkpoint = tf.train.Checkpoint(**items)
         manager = tf.train.CheckpointManager(checkpoint, str(run.checkpoints), max_to_keep=CHECKPOINTS_KEPT)
-        latest = run.latest_checkpoint()
+        latest = latest_checkpoint(run)
         if latest:
             _restore(checkpoint, latest)
         step = cb.current_step(gan)
-        for log_file in ("steps.csv", "epochs.csv"):
-            cb.truncate_after(run.logs / log_file, step)
+        for log_file in (run.steps_log, run.epochs_log):
+            cb.truncate_after(log_file, step)
         log.info(
             "%s %s (stage %s) at step %d of %d on %d replica(s)",
             "resuming" if latest else "starting", run.root, t.stage, step, t.steps, strategy.num_replicas_in_sync,
@@ -222,7 +199,7 @@ def run_training(
 
         writer = _tensorboard_writer(run)
         callbacks = [
-            cb.MetricsLog(run.logs, writer),
+            cb.MetricsLog(run, writer),
             cb.StopOnNonFinite(lambda: cb.kept_checkpoint(manager)),
             *extra_callbacks,
             cb.PeriodicCheckpoint(manager, t.checkpoint_every, items),
@@ -244,5 +221,5 @@ def run_training(
         finally:
             if writer is not None:
                 writer.close()
-        log.info("done: %d steps; generators in %s", cb.current_step(gan), run.root / "models")
+        log.info("done: %d steps; generators in %s", cb.current_step(gan), run.models)
     return run.root

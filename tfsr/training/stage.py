@@ -8,10 +8,10 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfsr.config import Config
+from tfsr.config import Config, check_batch
 from tfsr.errors import ConfigError
 from tfsr.models import build_discriminator, build_high_to_low, build_low_to_high, load_generator
-from tfsr.models.loading import GeneratorKind
+from tfsr.runs import GeneratorKind
 from tfsr.training.degradation_gan import DegradationGAN
 from tfsr.training.joint_fine_tune import JointFineTune
 from tfsr.training.precision import make_optimizer, use_precision
@@ -27,16 +27,6 @@ _NON_SHAPE_KEYS = ("name", "trainable", "dtype", "bn_epsilon", "bn_momentum")
 def _shape_config(model: keras.Model) -> dict[str, Any]:
     config = {k: v for k, v in model.get_config().items() if k not in _NON_SHAPE_KEYS}
     return {"class": type(model).__name__, **{k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}}
-
-
-def check_batch(cfg: Config, replicas: int) -> None:
-    """Raises ConfigError unless each discriminator update takes the same share of every replica's batch."""
-    t = cfg.training
-    if t.batch_size % (t.n_critic * replicas):
-        raise ConfigError(
-            f"{cfg.source}: training.batch_size ({t.batch_size}) must be divisible by training.n_critic "
-            f"({t.n_critic}) times the {replicas} replica(s) of training.strategy '{t.strategy}'"
-        )
 
 
 def load_prior_stage(cfg: Config, kind: GeneratorKind, model: keras.Model) -> None:
@@ -82,7 +72,7 @@ def build_stage_model(cfg: Config, strategy: tf.distribute.Strategy) -> StageGAN
     """
     t, m = cfg.training, cfg.model
     replicas = strategy.num_replicas_in_sync
-    check_batch(cfg, replicas)
+    check_batch(t, replicas, str(cfg.source))
     jit_compile = t.jit_compile
     if jit_compile and replicas > 1:
         log.warning("training.jit_compile is ignored under %d replicas: XLA does not compile the distributed step", replicas)
