@@ -276,3 +276,24 @@ def test_the_degradation_priors_levels_answer_to_the_discriminator_alone():
         moved[beta] = max(float(np.max(np.abs(w.numpy() - v))) for w, v in zip(prior.trainable_weights, levels))
     assert moved[0.0] == 0.0
     assert moved[1.0] > 1e-4
+
+
+def test_joint_fine_tune_keeps_the_levels_that_stage_1_learned():
+    # In stage 3 Low-to-High's losses reach High-to-Low through its output; they would lower the prior's
+    # levels (a cleaner input is easier to restore), so the prior is frozen there while the networks train.
+    import keras
+
+    from tfsr.models import build_discriminator, build_high_to_low, build_low_to_high
+    from tfsr.training.joint_fine_tune import JointFineTune
+
+    model = {**TINY_MODEL, "high_to_low": {**TINY_MODEL["high_to_low"], "input_skip": True, "degradation_prior": True}}
+    cfg = config_from_dict({"model": model}, "tiny.yaml").model
+    h2l = build_high_to_low(cfg)
+    levels = [w.numpy().copy() for w in h2l.prior.weights]
+    joint = JointFineTune(h2l, build_low_to_high(cfg), build_discriminator(cfg, 16), build_discriminator(cfg, 64), n_critic=2)
+    joint.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    head = h2l.head_conv.kernel.numpy().copy()
+    joint.fit(unpaired(4, 2), epochs=1, verbose=0)
+    assert not np.allclose(h2l.head_conv.kernel.numpy(), head)
+    for w, v in zip(h2l.prior.weights, levels):
+        np.testing.assert_array_equal(w.numpy(), v)

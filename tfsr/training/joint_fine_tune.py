@@ -44,6 +44,12 @@ class JointFineTune(StageGAN):
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("name", "joint_fine_tune")
+        prior = getattr(high_to_low, "prior", None)
+        if prior is not None:
+            # The degradation levels stay those that stage 1 learned against real LR faces: here Low-to-High's
+            # losses reach them through lr_fake and would lower every blur and noise level (a cleaner input is
+            # easier to restore), teaching Low-to-High a camera that does not exist.
+            prior.trainable = False
         super().__init__(
             {"high_to_low": high_to_low, "low_to_high": low_to_high}, [discriminator_16, discriminator_64], **kwargs
         )
