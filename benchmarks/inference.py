@@ -336,6 +336,7 @@ def table(results: list[dict], peak: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global THREADS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="all", help="comma-separated row names or prefixes (pytorch, tflite, ...)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -344,7 +345,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=THREADS, help="threads of every engine (and of the peak)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    global THREADS
     THREADS = args.threads
     if args.worker:
         return worker(args.worker, Path(args.cache))
