@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace):
     """The benchmark's settings: defaults (or --quick), then --degradation and --set."""
     from tfsr.errors import ConfigError
-    from tfsr.evaluation.real_world import DEFAULT, QUICK
+    from tfsr.experiments.real_world import DEFAULT, QUICK
 
     settings = QUICK if args.quick else DEFAULT
     changes = {}
@@ -63,7 +63,7 @@ def settings_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from tfsr.evaluation.real_world import format_table, run_benchmark
+    from tfsr.experiments.real_world import format_table, run_benchmark
 
     settings = settings_from_args(args)
     with tempfile.TemporaryDirectory(prefix="tfsr-real-world-") as scratch:

@@ -9,8 +9,8 @@ import pytest
 
 from tfsr.cli import main
 from tfsr.errors import ConfigError
-from tfsr.evaluation import real_world
-from tfsr.evaluation.real_world import METHODS, QUICK
+from tfsr.experiments import real_world
+from tfsr.experiments.real_world import METHODS, QUICK
 
 
 def test_sets_are_disjoint_and_made_by_the_hidden_chain():

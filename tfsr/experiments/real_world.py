@@ -35,13 +35,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import tensorflow as tf
+from PIL import Image
 
+from tfsr.config import config_from_dict
+from tfsr.data import degrade as hand_made
+from tfsr.data import demo
+from tfsr.data.degrade import DEGRADATIONS, degrade_each
+from tfsr.data.images import crop_square
 from tfsr.errors import ConfigError
 from tfsr.evaluation import metrics
 from tfsr.evaluation.fid import quantise
+from tfsr.evaluation.generators import HighToLow, LowToHigh
 from tfsr.evaluation.two_sample import classifier_two_sample_test
 from tfsr.faces import MODEL_SCALE, OUTPUT_SIDE
+from tfsr.models import load_generator
 from tfsr.pixels import to_unit
+from tfsr.training.runner import run_training
 
 log = logging.getLogger(__name__)
 
@@ -140,21 +150,17 @@ QUICK = BenchmarkSettings(
 
 # ------------------------------------------------------------------------------------------------ data
 def _patches(photo: np.ndarray, count: int, rng: np.random.Generator) -> list[np.ndarray]:
-    from tfsr.data import images
-
     h, w = photo.shape[:2]
     out = []
     for _ in range(count):
         side = int(rng.integers(HR_SIZE, max(HR_SIZE + 1, min(h, w) // 3)))
         x0, y0 = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
-        out.append(images.crop_square(photo, (x0, y0, side), HR_SIZE))
+        out.append(crop_square(photo, (x0, y0, side), HR_SIZE))
     return out
 
 
 def high_resolution_images(settings: BenchmarkSettings) -> np.ndarray:
     """The demo face crops plus random portrait patches, `[N, 64, 64, 3]` uint8, shuffled by the seed."""
-    from tfsr.data import demo
-
     rng = np.random.default_rng(settings.seed)
     parts = [demo.hr_faces(HR_SIZE)]
     for photo in demo.photos().values():
@@ -168,8 +174,6 @@ def high_resolution_images(settings: BenchmarkSettings) -> np.ndarray:
 def degrade(hr: np.ndarray, name: str, seed: int) -> np.ndarray:
     """`[N, 16, 16, 3]` uint8: `hr` through the degradation `name` of `tfsr.data.degrade`, drawn per image,
     saved as 8 bits."""
-    from tfsr.data.degrade import degrade_each
-
     return quantise(np.asarray(degrade_each(to_unit(hr), name, seed, SCALE)))
 
 
@@ -192,8 +196,6 @@ class Sets:
 
 def make_sets(settings: BenchmarkSettings) -> Sets:
     """Splits the HR images and degrades two parts with the hidden chain."""
-    from tfsr.data.degrade import DEGRADATIONS
-
     if settings.degradation not in DEGRADATIONS:
         raise ConfigError(f"--degradation: unknown '{settings.degradation}' (known: {', '.join(DEGRADATIONS)})")
     hr = high_resolution_images(settings)
@@ -207,8 +209,6 @@ def make_sets(settings: BenchmarkSettings) -> Sets:
 
 
 def _write_folder(folder: Path, images: np.ndarray) -> Path:
-    from PIL import Image
-
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()
@@ -219,8 +219,6 @@ def _write_folder(folder: Path, images: np.ndarray) -> Path:
 
 # -------------------------------------------------------------------------------------------- training
 def _config(settings: BenchmarkSettings, name: str, data: dict[str, Any], training: dict[str, Any]):
-    from tfsr.config import config_from_dict
-
     steps = training["steps"]
     raw = {
         "name": f"real_world_{name}",
@@ -250,8 +248,6 @@ def _config(settings: BenchmarkSettings, name: str, data: dict[str, Any], traini
 
 def train_all(settings: BenchmarkSettings, sets: Sets, work: Path, progress: Callable[[str], None]) -> dict[str, Path]:
     """Stage 1 and the four stage-2 runs (a finished run in `work` is reused); run directories by key."""
-    from tfsr.training.runner import run_training
-
     data = {
         "hr_dirs": [str(_write_folder(work / "data" / "hr_train", sets.hr_train))],
         "lr_dirs": [str(_write_folder(work / "data" / "real_lr", sets.real_lr))],
@@ -278,8 +274,6 @@ def train_all(settings: BenchmarkSettings, sets: Sets, work: Path, progress: Cal
 # ------------------------------------------------------------------------------------------ measuring
 def training_inputs(method: Method, sets: Sets, high_to_low: Any, seed: int) -> np.ndarray:
     """The LR images a method's Low-to-High network learns from, made from the HR training faces (uint8)."""
-    from tfsr.data import degrade as hand_made
-
     hr = to_unit(sets.hr_train)
     if method.degradation == "learned":
         return quantise(high_to_low(hr, seed=seed))
@@ -299,11 +293,6 @@ def _row(title: str, sr_real: np.ndarray, sr_bilinear: np.ndarray | None, sets: 
 
 def measure(settings: BenchmarkSettings, sets: Sets, runs: dict[str, Path]) -> list[dict[str, Any]]:
     """The table's rows: the four methods, then bicubic upsampling and the hidden chain for reference."""
-    import tensorflow as tf
-
-    from tfsr.evaluation.generators import HighToLow, LowToHigh
-    from tfsr.models import load_generator
-
     high_to_low = HighToLow(load_generator(runs["high_to_low"], "high_to_low"), runs["high_to_low"])
     test_lr, bilinear_lr = to_unit(sets.test_lr), metrics.bilinear_inputs(sets.test_hr, SCALE)
     separability = {}
