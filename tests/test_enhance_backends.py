@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import FixedBoxes, tiny_low_to_high
+
 from tfsr.cli import main
 from tfsr.config import ExportConfig
 from tfsr.enhance.backends import KerasSuperResolver, TFLiteSuperResolver, load_super_resolver
@@ -15,15 +17,6 @@ from tfsr.enhance.enhancer import Enhancer
 from tfsr.errors import ModelError
 from tfsr.export.parity import TOLERANCES
 from tfsr.models.high_to_low import HighToLowGenerator
-from tfsr.models.low_to_high import LowToHighGenerator
-
-
-class Boxes:
-    def __init__(self, *boxes):
-        self.boxes = list(boxes)
-
-    def detect(self, image):
-        return list(self.boxes)
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +25,7 @@ def exported(tmp_path_factory) -> dict[str, Path]:
     from tfsr.export.pipeline import export_generator
 
     root = tmp_path_factory.mktemp("models")
-    keras.utils.set_random_seed(7)
-    g = LowToHighGenerator(group_filters=(8, 8, 8), group_blocks=(1, 1, 1))
-    g.build((None, 16, 16, 3))
-    g.save(root / "tiny.keras")
+    tiny_low_to_high(seed=7).save(root / "tiny.keras")
     export_generator(
         root / "tiny.keras", root / "tflite", ["fp32", "int8"], ExportConfig(batch_size=1, representative_size=16)
     )
@@ -55,8 +45,8 @@ FACES = [(10, 12, 30, 34, 0.9), (70, 40, 28, 28, 0.8)]
 @pytest.mark.parametrize("fmt", ["fp32", "int8"])
 def test_keras_and_tflite_give_the_same_faces_within_the_export_tolerance(exported, fmt: str) -> None:
     every_face = {"scale": 1, "min_face": 0, "max_face": 0}  # the faces replaced in place, whatever their size
-    keras_enhancer = Enhancer(exported["keras"], detector=Boxes(*FACES), **every_face)
-    tflite_enhancer = Enhancer(exported[fmt], detector=Boxes(*FACES), **every_face)
+    keras_enhancer = Enhancer(exported["keras"], detector=FixedBoxes(FACES), **every_face)
+    tflite_enhancer = Enhancer(exported[fmt], detector=FixedBoxes(FACES), **every_face)
     assert isinstance(keras_enhancer.super_resolver, KerasSuperResolver)
     assert isinstance(tflite_enhancer.super_resolver, TFLiteSuperResolver)
     assert tflite_enhancer.super_resolver.name == f"tflite-{fmt}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 import skimage.data
@@ -13,17 +12,6 @@ from PIL import Image
 
 from tfsr.cli import main
 from tfsr.enhance.pictures import read_picture, write_picture
-from tfsr.models.low_to_high import LowToHighGenerator
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    keras.utils.set_random_seed(3)
-    g = LowToHighGenerator(group_filters=(8, 8, 8), group_blocks=(1, 1, 1))
-    g.build((None, 16, 16, 3))
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    g.save(path)
-    return path
 
 
 #: Today's in-place result: faces pasted at their own size, every face size served.

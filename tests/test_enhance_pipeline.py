@@ -10,25 +10,15 @@ from __future__ import annotations
 import functools
 import tracemalloc
 
-import keras
 import numpy as np
 import pytest
+
+from conftest import FixedBoxes, tiny_low_to_high, video_frames
 
 from tfsr import faces as fc
 from tfsr.enhance import colour
 from tfsr.enhance.colour import keep_colour
 from tfsr.enhance.enhancer import Enhancer
-from tfsr.models.low_to_high import LowToHighGenerator
-
-
-class FixedBoxes:
-    """A detector that finds the given boxes in any picture."""
-
-    def __init__(self, boxes):
-        self.boxes = [tuple(b) for b in boxes]
-
-    def detect(self, image):
-        return list(self.boxes)
 
 
 class Recorder:
@@ -48,10 +38,7 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def tiny_generator():
-    keras.utils.set_random_seed(1)
-    g = LowToHighGenerator(group_filters=(8, 8, 8), group_blocks=(1, 1, 1))
-    g.build((None, 16, 16, 3))
-    return g
+    return tiny_low_to_high(seed=1)
 
 
 #: Today's in-place enhancer: scale 1, every face size.
@@ -279,9 +266,7 @@ def _numbered_clip(path, frames: int):
 
 
 def _gray_levels(path) -> list[int]:
-    from test_enhance_video import _frames
-
-    return [int(round(frame[:8, :8].mean())) for frame in _frames(path)]  # a corner outside the face
+    return [int(round(frame[:8, :8].mean())) for frame in video_frames(path)]  # a corner outside the face
 
 
 def test_a_video_is_written_whole_and_in_order_by_the_background_encoder(tmp_path) -> None:

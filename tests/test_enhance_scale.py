@@ -10,19 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import FixedBoxes
+
 from tfsr import faces
 from tfsr.enhance.enhancer import DEFAULT_MAX_FACE, DEFAULT_MIN_FACE, MODEL_SCALE, Enhancer
 from tfsr.errors import DataError
-
-
-class FixedBoxes:
-    """A detector that finds the given boxes in any picture."""
-
-    def __init__(self, boxes):
-        self.boxes = [tuple(b) for b in boxes]
-
-    def detect(self, image):
-        return list(self.boxes)
 
 
 class Bright:

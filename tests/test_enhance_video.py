@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from test_enhance_cli import model_file  # noqa: F401  (the shared tiny .keras generator)
+from conftest import video_frames
 
 from tfsr.cli import main
 from tfsr.enhance import video
@@ -108,23 +108,13 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
-def _frames(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return frames
-        frames.append(frame)
-
-
 def test_cli_enhances_a_video_frame_by_frame(model_file, clip, tmp_path, capsys) -> None:
     out = tmp_path / "out.mp4"
     code = main(["enhance", str(clip), "-o", str(out), "--model", str(model_file), "--every", "4", "--quiet",
                  "--min-face", "0", "--max-face", "0"])
     printed = capsys.readouterr().out
     assert code == 0
-    frames_in, frames_out = _frames(clip), _frames(out)
+    frames_in, frames_out = video_frames(clip), video_frames(out)
     assert len(frames_out) == len(frames_in) == 12
     assert frames_out[0].shape == (240, 320, 3)
     assert "12 frames, 12 faces" in printed  # one face per frame: tracked, never doubled and "fps" in printed and "super_resolve" in printed
@@ -148,7 +138,7 @@ def test_a_headless_camera_is_recorded_to_a_file(model_file, clip, tmp_path, cap
     out = tmp_path / "camera.avi"
     code = main(["enhance", "0", "-o", str(out), "--model", str(model_file), "--max-frames", "5", "--quiet"])
     assert code == 0 and opened == [0]
-    assert len(_frames(out)) == 5
+    assert len(video_frames(out)) == 5
 
 
 def test_video_errors(model_file, clip, tmp_path, capsys) -> None:
@@ -166,7 +156,7 @@ def test_a_video_at_scale_2_is_enlarged_with_its_faces(model_file, clip, tmp_pat
     code = main(["enhance", str(clip), "-o", str(out), "--model", str(model_file), "--quiet", "--max-frames", "3",
                  "--scale", "2", "--min-face", "0", "--max-face", "0"])
     assert code == 0 and "3 frames, 3 faces" in capsys.readouterr().out
-    frames_in, frames_out = _frames(clip)[:3], _frames(out)
+    frames_in, frames_out = video_frames(clip)[:3], video_frames(out)
     assert [f.shape for f in frames_out] == [(480, 640, 3)] * 3
     # Away from the face: the bicubic enlargement of the frame (up to MJPG's noise).
     big = cv2.resize(frames_in[0], (640, 480), interpolation=cv2.INTER_CUBIC)

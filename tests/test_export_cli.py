@@ -6,24 +6,20 @@ import json
 
 import numpy as np
 import pytest
-import yaml
+
+from conftest import tiny_low_to_high, write_run
 
 from tfsr.cli import main
 from tfsr.errors import ModelError
 from tfsr.export import pipeline
 from tfsr.tflite.runner import TFLiteGenerator
-from tfsr.models import LowToHighGenerator, generator_path, load_generator
+from tfsr.models import load_generator
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    run = tmp_path_factory.mktemp("runs") / "tiny_run"
-    g = LowToHighGenerator(group_filters=(16, 8, 8), group_blocks=(1, 1, 1), align_corners=True, name="low_to_high")
-    g.build((None, 16, 16, 3))
-    generator_path(run, "low_to_high").parent.mkdir(parents=True)
-    g.save(generator_path(run, "low_to_high"))
-    (run / "config.yaml").write_text(yaml.safe_dump({"name": "tiny", "export": {"batch_size": 3}}))
-    return run
+    g = tiny_low_to_high(group_filters=(16, 8, 8), align_corners=True, name="low_to_high")
+    return write_run(tmp_path_factory.mktemp("runs") / "tiny_run", g, {"name": "tiny", "export": {"batch_size": 3}})
 
 
 def _export(*argv):

@@ -17,6 +17,8 @@ import pytest
 import tensorflow as tf
 from ai_edge_litert import schema_py_generated as schema
 
+from conftest import tiny_low_to_high
+
 from tfsr.errors import ModelError
 from tfsr.export.convert import FORMATS, convert_saved_model, write_saved_model
 from tfsr.export.gpu_ops import GPU_RULES, OpView, _problem, gpu_problems, op_counts, operators
@@ -62,9 +64,7 @@ def _problems_of(tflite: bytes, name: str) -> list[str]:
 
 
 def _tiny_generator() -> LowToHighGenerator:
-    g = LowToHighGenerator(group_filters=(16, 8, 8), group_blocks=(1, 1, 1), align_corners=True)
-    g.build((None, 16, 16, 3))
-    return g
+    return tiny_low_to_high(group_filters=(16, 8, 8), align_corners=True)
 
 
 def _faces(n: int) -> np.ndarray:

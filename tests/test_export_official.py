@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from test_official_parity import converted_fixture_model, fixture_arrays
+from conftest import converted_fixture_model, fixture_arrays
 from tfsr.export.convert import convert_saved_model, write_saved_model
 from tfsr.export.gpu_ops import gpu_problems, op_counts
 from tfsr.tflite.runner import TFLiteGenerator

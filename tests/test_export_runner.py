@@ -8,19 +8,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import random_faces, tiny_low_to_high
+
 from tfsr.errors import ModelError
 from tfsr.export.convert import convert_saved_model, write_saved_model
 from tfsr.tflite.metadata import build_metadata, embed_metadata, embedded_metadata, read_metadata, write_sidecar
 from tfsr.tflite.runner import TFLiteGenerator
-from tfsr.models import LowToHighGenerator
 
-FACES = np.random.default_rng(1).uniform(-1, 1, (5, 16, 16, 3)).astype(np.float32)
+FACES = random_faces(5, seed=1)
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    g = LowToHighGenerator(group_filters=(16, 8, 8), group_blocks=(1, 1, 1))
-    g.build((None, 16, 16, 3))
+    g = tiny_low_to_high(group_filters=(16, 8, 8))
     out = tmp_path_factory.mktemp("runner")
     with tempfile.TemporaryDirectory() as d:
         saved = write_saved_model(g, 1, d)

@@ -13,7 +13,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from test_official_reader import tensor, write_legacy
+
+from conftest import tensor, write_legacy
 
 from tfsr.cli import main
 from tfsr.errors import ModelError

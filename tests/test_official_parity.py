@@ -3,55 +3,23 @@
 The fixture (a random-weight `GEN_DEEP` state_dict in the legacy format, 62 MB, and the PyTorch outputs
 for four faces) lives in the project's shared folder beside the repository, not in it; these tests skip
 when it is absent. Other tests (the TFLite parity of the export) reuse `converted_fixture_model()` and
-`fixture_arrays()`:
-
-    from test_official_parity import converted_fixture_model, fixture_arrays
+`fixture_arrays()`, which live in `conftest.py`.
 """
 
 from __future__ import annotations
 
-import functools
 import os
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-from tfsr.models import OfficialLowToHighGenerator
-from tfsr.official import convert_official, read_state_dict
+from conftest import FIXTURE_PKL, converted_fixture_model, fixture_arrays, fixture_dir
 
-FIXTURE_PKL = "gen_deep_random_state_legacy.pkl"
-FIXTURE_IO = "gen_deep_io.npz"
+from tfsr.official import read_state_dict
+
 ATOL = 1e-5
 
-
-def fixture_dir() -> Path:
-    """The `gen_deep` fixture folder; skips the calling test when it is absent.
-
-    Found under `$TFSR_SHARED_DIR/fixtures/gen_deep`, else `../shared/fixtures/gen_deep` beside the repository.
-    """
-    shared = Path(os.environ.get("TFSR_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
-    folder = shared / "fixtures" / "gen_deep"
-    if not (folder / FIXTURE_PKL).is_file() or not (folder / FIXTURE_IO).is_file():
-        pytest.skip(f"the released-network fixture is not present at {folder} (set TFSR_SHARED_DIR to its shared/)")
-    return folder
-
-
-@functools.lru_cache(maxsize=1)
-def _converted(folder: Path) -> OfficialLowToHighGenerator:
-    return convert_official(folder / FIXTURE_PKL)
-
-
-def converted_fixture_model() -> OfficialLowToHighGenerator:
-    """The fixture's weights converted to Keras (built once per test session); skips without the fixture."""
-    return _converted(fixture_dir())
-
-
-def fixture_arrays() -> dict[str, np.ndarray]:
-    """The fixture's inputs, PyTorch outputs and taps (see its README); skips without the fixture."""
-    with np.load(fixture_dir() / FIXTURE_IO) as data:
-        return {key: data[key] for key in data.files}
 
 
 def nhwc(tap: np.ndarray) -> np.ndarray:

@@ -19,105 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import Global, Storage, Tensor, TorchStylePickler, tensor, write_legacy, write_zip
+
 from tfsr.errors import ModelError
 from tfsr.official.torch_pickle import LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, read_state_dict
-
-STORAGE_NAMES = {
-    np.dtype(np.float32): "FloatStorage",
-    np.dtype(np.float64): "DoubleStorage",
-    np.dtype(np.float16): "HalfStorage",
-    np.dtype(np.int64): "LongStorage",
-    np.dtype(np.int32): "IntStorage",
-    np.dtype(np.uint8): "ByteStorage",
-    np.dtype(np.bool_): "BoolStorage",
-}
-
-
-class Global:
-    """A global written by name (`torch._utils._rebuild_tensor_v2`) without importing it."""
-
-    def __init__(self, module: str, name: str) -> None:
-        self.module, self.name = module, name
-
-    def __call__(self, *args):  # pickle's REDUCE requires a callable; only its name is ever written
-        raise AssertionError(f"{self.module}.{self.name} is a name, not code")
-
-
-class Storage:
-    def __init__(self, key: str, flat: np.ndarray, view_of: tuple[Storage, int] | None = None) -> None:
-        self.key, self.flat, self.view_of = key, flat, view_of
-
-
-class Tensor:
-    """A strided view of a storage, pickled the way torch pickles a tensor."""
-
-    def __init__(self, storage: Storage, offset: int, size: tuple, stride: tuple) -> None:
-        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
-
-    def __reduce__(self):
-        args = (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict())
-        return Global("torch._utils", "_rebuild_tensor_v2"), args
-
-
-def tensor(array: np.ndarray, key: str) -> Tensor:
-    contiguous = np.require(array, requirements="C")  # unlike ascontiguousarray, keeps 0-d arrays 0-d
-    flat = contiguous.ravel()
-    strides = tuple(s // array.itemsize for s in contiguous.strides)
-    return Tensor(Storage(key, flat), 0, tuple(array.shape), strides)
-
-
-class TorchStylePickler(pickle._Pickler):
-    """Writes `Global`s as GLOBAL opcodes and storages as persistent ids, as torch's pickler does."""
-
-    dispatch = dict(pickle._Pickler.dispatch)
-
-    def __init__(self, file, legacy: bool) -> None:
-        super().__init__(file, protocol=2)
-        self.legacy = legacy
-        self.storages: dict[str, np.ndarray] = {}
-
-    def save_global_by_name(self, obj: Global) -> None:
-        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
-        self.memoize(obj)
-
-    dispatch[Global] = save_global_by_name
-
-    def persistent_id(self, obj):
-        if not isinstance(obj, Storage):
-            return None
-        storage_type = Global("torch", STORAGE_NAMES[obj.flat.dtype])
-        if obj.view_of is not None:  # legacy only: a slice of a root storage, which holds the bytes
-            root, offset = obj.view_of
-            self.storages[root.key] = root.flat
-            return ("storage", storage_type, root.key, "cpu", root.flat.size, (obj.key, offset, obj.flat.size))
-        self.storages[obj.key] = obj.flat
-        record = ("storage", storage_type, obj.key, "cpu", obj.flat.size)
-        return record + (None,) if self.legacy else record
-
-
-def write_legacy(path: Path, obj) -> Path:
-    with open(path, "wb") as f:
-        for header in (LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, {"protocol_version": 1001, "little_endian": True}):
-            pickle.dump(header, f, protocol=2)
-        pickler = TorchStylePickler(f, legacy=True)
-        pickler.dump(obj)
-        pickle.dump(list(pickler.storages), f, protocol=2)
-        for flat in pickler.storages.values():
-            f.write(struct.pack("<q", flat.size) + flat.astype(flat.dtype.newbyteorder("<")).tobytes())
-    return path
-
-
-def write_zip(path: Path, obj, compression: int = zipfile.ZIP_STORED) -> Path:
-    buffer = io.BytesIO()
-    pickler = TorchStylePickler(buffer, legacy=False)
-    pickler.dump(obj)
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        archive.writestr("weights/data.pkl", buffer.getvalue())
-        archive.writestr("weights/byteorder", "little")
-        for key, flat in pickler.storages.items():
-            archive.writestr(f"weights/data/{key}", flat.tobytes())
-    return path
-
 
 def sample_state() -> tuple[collections.OrderedDict, dict[str, np.ndarray]]:
     """Tensors of several dtypes, a transposed (non-contiguous) one and two sharing one storage."""

@@ -17,8 +17,7 @@ import yaml
 from tfsr.cli import main
 from tfsr.config import load_config
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_training_runs import STEP_KEY, checkpoint_values, tiny_raw  # noqa: E402
+from conftest import STEP_KEY, checkpoint_values, tiny_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,6 +18,8 @@ import pytest
 import tensorflow as tf
 import yaml
 
+from conftest import STEP_KEY, STEPS, checkpoint_values, tiny_config, tiny_raw
+
 from tfsr.config import Config, config_from_dict
 from tfsr.models import build_high_to_low, build_low_to_high, load_generator
 from tfsr.training.callbacks import TrainingDiverged, non_finite_variables, truncate_after
@@ -27,44 +29,6 @@ from tfsr.training.rundir import config_differences, open_run
 from tfsr.training.runner import epoch_plan, run_training
 from tfsr.training.samples import GAP, SampleSheet
 from tfsr.training.stage import build_stage_model
-
-STEPS = 5
-STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"  # the GAN's step in a checkpoint
-
-
-def tiny_raw(**training) -> dict:
-    """A stage-1 experiment on the demo faces with the narrowest networks the paper's shapes allow."""
-    return {
-        "name": "tiny",
-        "model": {
-            "high_to_low": {"filters": 4, "noise_dim": 4, "blocks_per_group": 1},
-            "low_to_high": {"group_filters": [8, 4, 4], "group_blocks": [1, 1, 1]},
-            "discriminator": {"filters": 4},
-        },
-        "data": {"demo": True},
-        "training": {
-            "stage": "high_to_low",
-            "steps": STEPS,
-            "steps_per_epoch": 2,
-            "batch_size": 10,
-            "n_critic": 5,
-            "ema_decay": 0.5,
-            "checkpoint_every": 1,
-            "sample_every": 2,
-            **training,
-        },
-    }
-
-
-def tiny_config(**training) -> Config:
-    return config_from_dict(tiny_raw(**training), "tiny.yaml")
-
-
-def checkpoint_values(run_dir: Path) -> dict[str, np.ndarray]:
-    """Every variable of the newest checkpoint (networks, optimizers, averages, step)."""
-    reader = tf.train.load_checkpoint(str(run_dir / "checkpoints"))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map() if "OBJECT_GRAPH" not in name}
-
 
 def assert_same_state(a: Path, b: Path) -> None:
     """The newest checkpoints of two runs hold the same bits in every variable (networks, `u`, BatchNorm
@@ -133,7 +97,7 @@ import sys, time, keras
 from tfsr.config import config_from_dict
 from tfsr.training.runner import run_training
 sys.path.insert(0, {tests!r})
-from test_training_runs import tiny_raw
+from conftest import tiny_raw
 
 class Slow(keras.callbacks.Callback):
     # Leaves the parent time to kill it in the middle of an epoch.

@@ -16,7 +16,9 @@ import numpy as np
 import cv2
 
 from tfsr import faces
+from tfsr.data.demo import photos
 from tfsr.enhance.enhancer import Enhancer, Face
+from tfsr.enhance.pictures import write_picture
 
 _GAP = 4  # pixels of white between panels
 
@@ -83,7 +85,6 @@ def group_photo(face_side: int = 16, gap: int = 8) -> tuple[np.ndarray, list[tup
     Returns:
         `(photo, boxes)`: uint8 RGB, and `(x, y, w, h, score)` per face in the photo's pixels.
     """
-    from tfsr.data.demo import photos
     from tfsr.faces.detection import YuNetDetector
 
     detector = YuNetDetector(score_threshold=0.5)
@@ -158,8 +159,6 @@ def demo_images(model: Any, out_dir: str | os.PathLike[str], face_side: int = 16
     Example:
         >>> demo_images("runs/demo", "demo_out/enhance")  # doctest: +SKIP
     """
-    from tfsr.enhance.pictures import write_picture
-
     enhancer = model if isinstance(model, Enhancer) else Enhancer(model)
     out = Path(out_dir)
     photo, boxes = group_photo(face_side)

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 from scipy import ndimage
 
+from tfsr.data import degrade
 from tfsr.evaluation.fid import quantise
 from tfsr.pixels import to_unit
 
@@ -120,8 +121,6 @@ def ssim(images: np.ndarray, references: np.ndarray, channel: Channel = "rgb") -
 
 def bilinear_inputs(hr: np.ndarray, scale: int = 4) -> np.ndarray:
     """Low-resolution inputs of the bilinear protocol: `[N, H/scale, W/scale, 3]` float32 in [-1, 1]."""
-    from tfsr.data import degrade
-
     x = to_unit(quantise(hr))
     return np.asarray(degrade.bilinear(x, scale))
 

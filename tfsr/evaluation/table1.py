@@ -47,6 +47,7 @@ from tfsr.evaluation.fid import (
 )
 from tfsr.evaluation.folders import ImagePairs, ImageSet, load_image_set, match_pairs
 from tfsr.evaluation.generators import HighToLow, LowToHigh, find_high_to_low
+from tfsr.models import load_generator
 from tfsr.pixels import to_unit
 
 log = logging.getLogger(__name__)
@@ -214,8 +215,6 @@ def _fids(
     high_to_low: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
     """The FID part of `evaluate_model` (its arguments), with the High-to-Low generator it used."""
-    from tfsr.models import load_generator
-
     if high_to_low is not None:
         degrader = HighToLow(load_generator(high_to_low, "high_to_low"), Path(high_to_low))
     else:

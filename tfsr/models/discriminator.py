@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from tfsr.layers.residual import DiscriminatorResidualBlock
-from tfsr.layers.spectral_norm import SpectralDense
+from tfsr.layers.spectral_norm import SpectralDense, SpectralNormalized
 
 # Which of the 6 blocks end with 2x2 max-pooling, per input size: both reach 4x4 before the sum pooling.
 _POOLING_BLOCKS = {16: (4, 5), 64: (0, 1, 4, 5)}
@@ -74,8 +74,6 @@ class Discriminator(keras.Model):
 
     def spectral_layers(self) -> list[Any]:
         """Every spectrally normalised layer (for checks of sigma(W))."""
-        from tfsr.layers.spectral_norm import SpectralNormalized
-
         return [layer for layer in self._flatten_layers() if isinstance(layer, SpectralNormalized)]
 
     def get_config(self) -> dict[str, Any]:
