@@ -121,7 +121,7 @@ class BenchmarkSettings:
     # The small recipe's networks (configs/small/base.yaml).
     model: dict[str, Any] = field(
         default_factory=lambda: {
-            "high_to_low": {"filters": 32, "noise_dim": 16, "blocks_per_group": 1, "input_skip": True},
+            "high_to_low": {"filters": 32, "noise_dim": 16, "blocks_per_group": 1, "input_skip": True, "degradation_prior": True},
             "low_to_high": {"group_filters": [64, 32, 32], "group_blocks": [2, 1, 1], "input_skip": True},
             "discriminator": {"filters": 32},
         }
