@@ -14,7 +14,7 @@ Rows (the released network, `official`, 5.376 GMAC per face, with the shared `ge
                           (weights) with float input and output
 All at 2 threads, batch 1 and 8 (the file or session is built for that batch). Ratios are only taken between
 rows of the same batch. Each row's PSNR is measured against the float (Keras) output on the demo set's
-held-out real faces (`tfsr.data.demo` test split, 50 faces); int8 rows calibrate on its train split.
+held-out real faces (`tfsr.data.demo` test split, the first 48 of its 50 faces); int8 rows calibrate on its train split.
 
 Fair timing on a shared machine: every engine lives in its own worker process (no library shares a thread
 pool with another); the workers are measured in turn, a short burst each, for several rounds, and each row's
@@ -47,8 +47,8 @@ HERE = Path(__file__).resolve().parent
 OFFICIAL_MACS = 5.376e9
 BATCHES = (1, 8)
 THREADS = 2
-# PyTorch's fastest inference setting on this machine (probed: eager NCHW, channels_last, TorchScript
-# freeze + optimize_for_inference, torch.compile max-autotune); see docs/performance.md.
+# PyTorch's faster inference setting here: channels_last took 0.70x eager NCHW's CPU time per face in a probe;
+# TorchScript freeze + optimize_for_inference was slower than eager in issue 16; torch.compile is not measured.
 TORCH_BEST = "channels_last"
 MIXED_INT8 = "int8+float ADD,MUL"
 TFLITE_ROWS = ("fp32", "fp32 latest", "fp32 folded", "fp16", "dynamic", "dynamic latest", "dynamic folded", "int8",
