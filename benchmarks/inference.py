@@ -20,7 +20,7 @@ Fair timing on a shared machine: every engine lives in its own worker process (n
 pool with another); the workers are measured in turn, a short burst each, for several rounds, and each row's
 number is the median call over all rounds, so a load that changes during the run hits every row alike.
 Besides wall-clock faces/s each row reports the process CPU time per face and its MACs per CPU-second as a
-share of the CPU's own fp32 FMA peak on as many cores (benchmarks/cpu_peak.py, same run): that share depends
+share of the CPU's own fp32 FMA peak per core (benchmarks/cpu_peak.py, same run): that share depends
 little on how busy the machine is, the wall clock does (with 2 threads on a busy machine a thread that waits
 for the other one spinning is CPU time too: `--threads 1` gives the cleanest share).
 
@@ -310,7 +310,8 @@ def run(rows: list[str], cache: Path, rounds: int, seconds: float) -> list[dict]
 
 
 def table(results: list[dict], peak: dict[str, float]) -> str:
-    fp32_peak = peak.get("fp32_fma")  # of THREADS cores
+    # cpu_peak sums its threads' MACs per CPU-second; a row's GMAC per CPU-second is per core busy.
+    fp32_peak = peak.get("fp32_fma", 0) / THREADS
     lines = [
         "| engine | batch | faces/s | x tflite fp32 | x fastest peer fp32 | p50 ms | CPU ms/face | GMAC per CPU-s | % fp32 FMA peak | PSNR dB vs float |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -358,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         peak = cpu_peak()
         results = run(rows, cache, args.rounds, args.seconds)
         peak.update({k + "_after": v for k, v in cpu_peak().items()})
-    print(f"CPU peak, {THREADS} cores, MAC per CPU-second (benchmarks/cpu_peak.py, before / after the rows): "
+    print(f"CPU peak, {THREADS} cores together, MAC per CPU-second of each (benchmarks/cpu_peak.py, before / after the rows): "
           + ", ".join(f"{k} {v / 1e9:.0f} / {peak.get(k + '_after', float('nan')) / 1e9:.0f} G"
                       for k, v in peak.items() if not k.endswith("_after")))
     print(f"official network, {OFFICIAL_MACS / 1e9:.3f} GMAC/face, {THREADS} threads, median call of "
