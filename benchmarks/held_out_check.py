@@ -10,7 +10,7 @@ third identity through the same chain (other draws). Trains as a user would, thr
     tfsr train configs/small/stage2.yaml ... --set training.degradation=bilinear --set training.high_to_low_run=
 
 and prints PSNR/SSIM (Y and RGB) of every row against the test HR faces, bicubic included, with each stage's
-time. Finished runs are reused, so an interrupted check resumes. About an hour on 2 idle cores.
+time, and PSNR-Y against updates from each run's kept checkpoints (`curve.png`). Finished runs are reused, so an interrupted check resumes. About an hour on 2 idle cores.
 
 Usage:
     python benchmarks/held_out_check.py WORK_DIR [--identity grace_hopper] [--chain noisy|blurry] [--set KEY=VALUE ...]
@@ -76,6 +76,38 @@ def train(config: str, run: Path, hr_dir: Path, lr_dir: Path, *extra: str) -> fl
     return time.time() - start
 
 
+def psnr_by_update(run: Path, lr: np.ndarray, hr: np.ndarray, start: float) -> dict[int, float]:
+    """PSNR-Y of the EMA Low-to-High at each kept checkpoint of `run` (`start`: the value before training)."""
+    generator = load_generator(run, "low_to_high")
+    points = {0: start}
+    for index in sorted((run / "checkpoints").glob("ckpt-*.index"), key=lambda i: int(i.stem.split("-")[1])):
+        reader = tf.train.load_checkpoint(str(index.with_suffix("")))
+        keys = [k for k in reader.get_variable_to_shape_map() if k.startswith("ema_low_to_high/averages/")]
+        keys.sort(key=lambda k: int(k.split("/")[2]))
+        generator.set_weights([reader.get_tensor(k) for k in keys])
+        points[int(index.stem.split("-")[1])] = metrics.quality(np.asarray(generator(lr, training=False)), hr)["psnr_y"]
+    return points
+
+
+def plot_curves(curves: dict[str, dict[int, float]], bicubic: float, path: Path) -> None:
+    """PSNR-Y against Low-to-High updates, one line per row (stage 3 drawn after stage 2's updates)."""
+    import matplotlib  # a plotting dependency only this script needs
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    ax.axhline(bicubic, color="grey", ls="--", label=f"bicubic {bicubic:.2f}")
+    for name, points in curves.items():
+        ax.plot(list(points), list(points.values()), "o-", label=name)
+    ax.set_xlabel("generator updates (Low-to-High)")
+    ax.set_ylabel("PSNR-Y on held-out pairs (dB)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", type=Path)
@@ -118,6 +150,14 @@ def main() -> None:
     for key, q in rows.items():
         print(f"| {key} | {q['psnr_y']:.2f} | {q['ssim_y']:.3f} | {q['psnr_rgb']:.2f} |")
     print("stage times (s):", json.dumps({k: round(v) for k, v in times.items()}))
+    bicubic = rows["bicubic"]["psnr_y"]
+    stage2 = psnr_by_update(work / "stage2", lr, test_hr, bicubic)
+    last = max(stage2)
+    stage3 = {last + step: v for step, v in psnr_by_update(work / "stage3", lr, test_hr, stage2[last]).items()}
+    curves = {"Low-to-High on bilinear": psnr_by_update(work / "bilinear", lr, test_hr, bicubic),
+              "full method, stage 2": stage2, "full method, stage 3": stage3}
+    print("PSNR-Y by update:", json.dumps({k: {s: round(v, 3) for s, v in c.items()} for k, c in curves.items()}))
+    plot_curves(curves, bicubic, work / "curve.png")
     grid = [test_lr[:8]] + [to_uint8(outputs[k][:8]) for k in ("bicubic", "bilinear", "stage2", "stage3")] + [test_hr[:8]]
     save_grid(tile(grid, 128), work / "before_after.png")
     print(f"rows LR, bicubic, bilinear-trained, stage 2, stage 3, HR: {work / 'before_after.png'}")
