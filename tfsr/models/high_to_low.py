@@ -93,7 +93,8 @@ class HighToLowGenerator(keras.Model):
         self.head_bn = generator_batch_norm(bn_epsilon, bn_momentum, "head_bn")
         init = "zeros" if self.input_skip else "glorot_uniform"
         self.head_conv = layers.Conv2D(3, 3, padding="same", kernel_initializer=init, name="head_conv")
-        # tanh in float32: the output feeds losses and images, which must not be half precision.
+        # The head ends in tanh in float32 (InputSkip, the prior's skip or a float32 Activation): the output
+        # feeds losses and images, which must not be half precision.
         self.prior = DegradationPrior(scale=4, name="degradation_prior") if self.degradation_prior else None
         if self.prior is None and self.input_skip:
             self.skip_pool = layers.AveragePooling2D(4, name="skip_pool")
