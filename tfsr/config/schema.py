@@ -37,6 +37,8 @@ class HighToLowConfig:
         input_skip: predict a correction of AvgPool4(HR) with a zero-initialised head (tfsr; not the paper).
         degradation_prior: an explicit blur and sensor-noise model whose levels z draws and the GAN learns
             (`tfsr.layers.DegradationPrior`; tfsr, not the paper); needs `input_skip`.
+        colour_lock: each output keeps its input face's mean colour exactly (tfsr, not the paper): a colour
+            cast that only tells the HR set from the real LR set is not learned as degradation.
     """
 
     filters: int = 64
@@ -44,6 +46,7 @@ class HighToLowConfig:
     blocks_per_group: int = 2
     input_skip: bool = False
     degradation_prior: bool = False
+    colour_lock: bool = False
 
 
 @dataclass

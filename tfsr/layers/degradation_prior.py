@@ -16,6 +16,9 @@ from tfsr.layers.input_skip import InputSkip
 # and motion blur of faces a few tens of pixels tall.
 SIGMAS = (0.0, 0.6, 1.2, 1.8, 2.4, 3.0)
 _RADIUS = 9  # 3 sigma of the widest blur
+# Sharpening (an unsharp mask: the face plus `amount` times its difference from the widest blur) is the
+# opposite of blur that phones and web pipelines apply; `amount` runs from 0 to _MAX_SHARPEN.
+_MAX_SHARPEN = 2.0
 # The parameters are read through `gain * (Dense(z))`: an optimizer moves each weight by about its learning
 # rate per update, and a few hundred updates must be able to move a logit by several units.
 _GAIN = 10.0
@@ -54,7 +57,10 @@ class DegradationPrior(keras.layers.Layer):
     has to find how much of each the real faces show:
 
     - `blurred_base(hr, z)`: `AvgPool4` of the face blurred by a per-image mix of Gaussians (`SIGMAS`), the
-      mix's weights a softmax of a linear function of z (zero-initialised: no blur at the start);
+      mix's weights a softmax of a linear function of z (zero-initialised: no blur at the start), then
+      sharpened by an unsharp mask of z-drawn amount (0 to 2, near 0 at the start): the bank's widest blur
+      subtracted, so real faces that a camera or web page sharpened (halos at edges) can be matched too,
+      not only blurred ones;
     - `add_noise(lr, z)`: per-pixel noise, a luminance part (the same in R, G, B) and a chroma part (each
       channel its own), each with a standard deviation `max_noise * sigmoid(...)` of z (near 0 at the start).
 
@@ -86,15 +92,17 @@ class DegradationPrior(keras.layers.Layer):
         # Each channel into n blurred-and-pooled copies (channel c*n + i holds blur i of channel c).
         kernels = np.einsum("ui,vi->uvi", bank, bank)[:, :, None, :]  # (taps, taps, 1, n)
         self._bank = tf.constant(np.tile(kernels, (1, 1, 3, 1)))
-        # Logits of the blur mix, then the two noise levels. The bias starts the mix at "no blur" (weight
-        # 0.98) and both noise levels at a quarter of max_noise: at zero noise the adversarial gradient of a
-        # noise level is zero on average (the discriminator's first-order response to zero-mean noise), so a
-        # level must start where its effect on the discriminator's curvature shows.
-        bias = np.zeros(len(SIGMAS) + 2, np.float32)
+        # Logits of the blur mix, then the two noise levels, then the sharpening amount. The bias starts the
+        # mix at "no blur" (weight 0.98) and both noise levels at a quarter of max_noise: at zero noise the
+        # adversarial gradient of a noise level is zero on average (the discriminator's first-order response
+        # to zero-mean noise), so a level must start where its effect on the discriminator's curvature shows.
+        # Sharpening is deterministic, its first-order gradient is not zero: it starts near none (0.03).
+        bias = np.zeros(len(SIGMAS) + 3, np.float32)
         bias[0] = 6.0 / _GAIN
-        bias[len(SIGMAS) :] = -1.1 / _GAIN
+        bias[len(SIGMAS) : len(SIGMAS) + 2] = -1.1 / _GAIN
+        bias[len(SIGMAS) + 2] = math.log(0.03 / (_MAX_SHARPEN - 0.03)) / _GAIN
         self.parameters = keras.layers.Dense(
-            len(SIGMAS) + 2,
+            len(SIGMAS) + 3,
             kernel_initializer="zeros",
             bias_initializer=keras.initializers.Constant(bias),
             dtype="float32",
@@ -113,22 +121,28 @@ class DegradationPrior(keras.layers.Layer):
         self._phase = tf.constant(rng.uniform(0, 2 * math.pi, (_PHASES, pixels * 4)).astype(np.float32))
         self.built = True
 
-    def _levels(self, z: Any) -> tuple[tf.Tensor, tf.Tensor]:
+    def _levels(self, z: Any) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Per image: the blur mix `(B, n)`, the two noise levels `(B, 2)`, the sharpening amount `(B,)`."""
         logits = _GAIN * self.parameters(tf.cast(z, tf.float32))
-        mix = tf.nn.softmax(logits[:, : len(SIGMAS)], axis=-1)
-        noise = self.max_noise * tf.sigmoid(logits[:, len(SIGMAS) :])
-        return mix, noise
+        n = len(SIGMAS)
+        mix = tf.nn.softmax(logits[:, :n], axis=-1)
+        noise = self.max_noise * tf.sigmoid(logits[:, n : n + 2])
+        sharpen = _MAX_SHARPEN * tf.sigmoid(logits[:, n + 2])
+        return mix, noise, sharpen
 
     def blurred_base(self, hr: Any, z: Any) -> tf.Tensor:
-        """`AvgPool4(mix(z) * Gaussians(hr))`: `(B, H/4, W/4, 3)` float32."""
-        mix, _ = self._levels(z)
+        """`AvgPool4(mix(z) * Gaussians(hr))`, plus `sharpen(z)` times `AvgPool4(hr - widest(hr))`:
+        `(B, H/4, W/4, 3)` float32."""
+        mix, _, sharpen = self._levels(z)
         hr = tf.cast(hr, tf.float32)
         # Reflect-pad so that the blur does not darken the border.
         padded = tf.pad(hr, [[0, 0], [_RADIUS, _RADIUS], [_RADIUS, _RADIUS], [0, 0]], mode="REFLECT")
         pooled = tf.nn.depthwise_conv2d(padded, self._bank, [1, self.scale, self.scale, 1], "VALID")  # (B, H/4, W/4, 3n)
         shape = tf.shape(pooled)
         pooled = tf.reshape(pooled, (shape[0], shape[1], shape[2], 3, len(SIGMAS)))
-        return tf.reduce_sum(pooled * mix[:, None, None, None, :], axis=-1)
+        blurred = tf.reduce_sum(pooled * mix[:, None, None, None, :], axis=-1)
+        # The unsharp mask reuses the bank: "no blur" minus "widest blur", both already pooled.
+        return blurred + sharpen[:, None, None, None] * (pooled[..., 0] - pooled[..., -1])
 
     def noise_image(self, z: Any) -> tf.Tensor:
         """The standard-normal-like noise of each z: `(B, h, w, 4)` (one luminance and three chroma maps)."""
@@ -139,7 +153,7 @@ class DegradationPrior(keras.layers.Layer):
 
     def add_noise(self, lr: Any, z: Any) -> tf.Tensor:
         """`lr` plus z's luminance and chroma noise at z's levels, clipped to [-1, 1]."""
-        _, noise = self._levels(z)
+        _, noise, _ = self._levels(z)
         image = self.noise_image(z)
         luminance = image[..., :1] * noise[:, None, None, :1]
         chroma = image[..., 1:] * noise[:, None, None, 1:]
@@ -153,14 +167,16 @@ class DegradationPrior(keras.layers.Layer):
 
     def undegraded(self, hr: Any, residual: Any) -> tf.Tensor:
         """`InputSkip(AvgPool4(hr), residual)`: the head's output without this prior's blur and noise."""
-        base = tf.nn.avg_pool2d(tf.cast(hr, tf.float32), self.scale, self.scale, "VALID")
+        # Keras ops, not tf.nn: the generator also calls this on symbolic tensors when it builds.
+        base = keras.ops.average_pool(keras.ops.cast(hr, "float32"), self.scale, self.scale, "valid")
         return self.skip((base, residual))
 
     def levels(self, z: Any) -> dict[str, np.ndarray]:
-        """The blur mix and noise levels that `z` draws, as numbers (for logs and tests)."""
-        mix, noise = self._levels(z)
+        """The blur mix, noise levels and sharpening that `z` draws, as numbers (for logs and tests)."""
+        mix, noise, sharpen = self._levels(z)
         sigma = tf.reduce_sum(mix * tf.constant(SIGMAS, tf.float32), axis=-1)
-        return {"mean_blur_sigma": sigma.numpy(), "luminance_noise": noise[:, 0].numpy(), "chroma_noise": noise[:, 1].numpy()}
+        return {"mean_blur_sigma": sigma.numpy(), "luminance_noise": noise[:, 0].numpy(),
+                "chroma_noise": noise[:, 1].numpy(), "sharpen": sharpen.numpy()}
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         hr_shape = input_shape[0]

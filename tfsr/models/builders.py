@@ -30,6 +30,7 @@ def build_high_to_low(cfg: ModelConfig, name: str = "high_to_low") -> HighToLowG
         bn_momentum=cfg.bn_momentum,
         input_skip=h.input_skip,
         degradation_prior=h.degradation_prior,
+        colour_lock=h.colour_lock,
         name=name,
     )
     model.build(((None, cfg.hr_size, cfg.hr_size, 3), (None, h.noise_dim)))

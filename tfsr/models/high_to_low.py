@@ -42,6 +42,12 @@ class HighToLowGenerator(keras.Model):
         degradation_prior: give the network an explicit blur and sensor-noise model (`DegradationPrior`):
             the skip's base is `AvgPool4` of the face blurred as z draws, and z's noise is added to the output;
             a tfsr deviation (off in the paper), requires `input_skip`.
+        colour_lock: shift each output so that its mean colour (per image and channel, before the prior's
+            noise) equals the input face's: the network can degrade a face but not recolour it. A tfsr
+            deviation (off in the paper): with unpaired sets, the discriminator tells HR faces from real LR
+            ones partly by colour (other people, other light), a soft colour loss still let High-to-Low learn
+            about a tenth of that cast, and the Low-to-High trained on its pairs learned to invert it, tinting
+            every face it restores.
 
     Example:
         >>> g = HighToLowGenerator(filters=16, noise_dim=8, blocks_per_group=1)
@@ -60,6 +66,7 @@ class HighToLowGenerator(keras.Model):
         bn_momentum: float = 0.9,
         input_skip: bool = False,
         degradation_prior: bool = False,
+        colour_lock: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -75,6 +82,7 @@ class HighToLowGenerator(keras.Model):
         self.bn_momentum = bn_momentum
         self.input_skip = bool(input_skip)
         self.degradation_prior = bool(degradation_prior)
+        self.colour_lock = bool(colour_lock)
 
         self.noise_projection = layers.Dense(hr_size * hr_size, name="noise_projection")
         self.stem = layers.Conv2D(filters, 3, padding="same", name="stem")
@@ -130,11 +138,16 @@ class HighToLowGenerator(keras.Model):
                 x = layer(x, training=training) if isinstance(layer, GeneratorResidualBlock) else layer(x)
         x = self.head_conv(ops.relu(self.head_bn(x, training=training)))
         if self.prior is not None:
-            lr = self.prior((hr, z, x))
-            return (lr, self.prior.undegraded(hr, x)) if undegraded else lr
-        if self.input_skip:
-            return self.head_tanh((self.skip_pool(hr), x))
-        return self.head_tanh(x)
+            lr, clean = self.prior((hr, z, x)), self.prior.undegraded(hr, x)
+        else:
+            lr = self.head_tanh((self.skip_pool(hr), x)) if self.input_skip else self.head_tanh(x)
+            clean = lr
+        if self.colour_lock:
+            # The shift is measured on the noise-free output, so the noise's own (tiny, clipped) mean does
+            # not move it; AvgPool4(hr) has exactly hr's mean.
+            shift = ops.mean(ops.cast(hr, "float32"), axis=(1, 2), keepdims=True) - ops.mean(clean, axis=(1, 2), keepdims=True)
+            lr, clean = ops.clip(lr + shift, -1.0, 1.0), clean + shift
+        return (lr, clean) if undegraded and self.prior is not None else lr
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
         return (input_shape[0][0], self.lr_size, self.lr_size, 3)
@@ -151,4 +164,5 @@ class HighToLowGenerator(keras.Model):
             "bn_momentum": self.bn_momentum,
             "input_skip": self.input_skip,
             "degradation_prior": self.degradation_prior,
+            "colour_lock": self.colour_lock,
         }

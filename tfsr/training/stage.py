@@ -20,8 +20,9 @@ from tfsr.training.super_resolution_gan import SuperResolutionGAN
 
 log = logging.getLogger(__name__)
 
-# Config keys that say nothing about a network's shape (left out when a prior stage is compared to cfg.model).
-_NON_SHAPE_KEYS = ("name", "trainable", "dtype", "bn_epsilon", "bn_momentum")
+# Config keys that say nothing about a network's weights (left out when a prior stage is compared to
+# cfg.model): `colour_lock` only shifts the output, so a stage 1 trained without it can be run with it.
+_NON_SHAPE_KEYS = ("name", "trainable", "dtype", "bn_epsilon", "bn_momentum", "colour_lock")
 
 
 def _shape_config(model: keras.Model) -> dict[str, Any]:
