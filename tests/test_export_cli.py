@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -82,6 +83,7 @@ def _assert_untouched(out, parent):
         ("unknown_format", "unknown format"),
         ("no_generator", "no low_to_high generator"),
         ("corrupt", "cannot load the model"),
+        ("other_version", "saved by another tfsr version"),
         ("empty_lr_dir", "no readable image"),
         ("absent_float_op", "SOFTMAX not in this model"),
     ],
@@ -99,6 +101,17 @@ def test_bad_input_is_one_line_and_writes_nothing(case, message, run_dir, tmp_pa
     elif case == "corrupt":
         model = tmp_path / "broken.keras"
         model.write_bytes(b"PK\x03\x04 not really a zip")
+    elif case == "other_version":
+        # A whole file whose layers no longer fit its weights (as after a change of a layer's variables).
+        model = tmp_path / "other.keras"
+        with zipfile.ZipFile(run_dir / "models" / "low_to_high_ema.keras") as source:
+            files = {name: source.read(name) for name in source.namelist()}
+        config = json.loads(files["config.json"])
+        config["config"]["group_filters"] = [8, 8, 8]
+        files["config.json"] = json.dumps(config).encode()
+        with zipfile.ZipFile(model, "w") as target:
+            for name, data in files.items():
+                target.writestr(name, data)
     elif case == "absent_float_op":
         extra = ["--formats", "int8", "--set", "export.int8_float_ops=[SOFTMAX]"]
     else:

@@ -72,7 +72,13 @@ def load_generator(path: str | Path, kind: GeneratorKind, ema: bool = True) -> k
         # The custom layers the file names are registered: importing this module imported `tfsr` first.
         model = keras.saving.load_model(file, compile=False)
     except Exception as err:  # noqa: BLE001 - corrupt zips, unknown classes and bad configs all land here
-        raise ModelError(f"{file}: cannot load the model ({type(err).__name__}: {err})") from None
+        hint = ""
+        if "could not be loaded" in str(err) and "variables" in str(err):
+            # Keras' own words for weights that no longer fit the layers: the file is whole, the layers changed.
+            hint = (" - its weights do not fit this version's layers: it was probably saved by another tfsr "
+                    "version (retrain it, or load it with the version that wrote it)")
+        said = " ".join(str(err).split())  # Keras' message spans lines; ours is one
+        raise ModelError(f"{file}: cannot load the model{hint} ({type(err).__name__}: {said})") from None
     if not _is_kind(model, kind):
         raise ModelError(f"{file}: holds a {type(model).__name__}, not a {kind.replace('_', '-')} generator")
     return model
