@@ -146,6 +146,9 @@ def test_degradations_downscale_and_are_reproducible():
         assert a.shape == (4, 16, 16, 3), name
         assert -1 <= a.min() and a.max() <= 1, name
         np.testing.assert_array_equal(a, b, err_msg=name)
+    # The library's real-world chains are more than a resize: noise, blur, compression.
+    for name in ("camera", "web", "high_order"):
+        assert np.abs(degrade.DEGRADATIONS[name](hr, 5, 4).numpy() - degrade.bicubic(hr, 4).numpy()).mean() > 0.02, name
     # Blur before downscaling smooths: less high-frequency energy than plain bilinear.
     energy = lambda x: np.abs(np.diff(x, axis=2)).mean()  # noqa: E731
     assert energy(degrade.blur_bilinear(hr, 7, 4).numpy()) < 0.8 * energy(degrade.bilinear(hr, 4).numpy())

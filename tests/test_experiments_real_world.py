@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -36,10 +37,25 @@ def _rows(full_psnr, full_accuracy):
 
 def test_verdict_needs_both_better_psnr_and_more_realistic_inputs():
     assert real_world.verdict(_rows(21.0, 0.6))["reproduced"]
+    # Bicubic counts as a row to beat.
+    beaten_by_bicubic = _rows(21.0, 0.6) + [{"method": real_world.BICUBIC, "psnr_y": 21.5, "two_sample_accuracy": None}]
+    assert not real_world.verdict(beaten_by_bicubic)["best_psnr_y_on_real_lr"]
     lost_psnr = real_world.verdict(_rows(19.0, 0.6))
     assert not lost_psnr["reproduced"] and not lost_psnr["best_psnr_y_on_real_lr"]
     lost_realism = real_world.verdict(_rows(21.0, 0.9))
     assert not lost_realism["reproduced"] and lost_realism["best_psnr_y_on_real_lr"]
+
+
+def test_the_pixel_only_ablation_is_a_fourth_method_on_request():
+    assert [m.key for m in QUICK.methods()] == ["full", "bilinear", "blur_bilinear"]
+    assert [m.key for m in dataclasses.replace(QUICK, pixel_only=True).methods()] == [m.key for m in METHODS]
+
+
+def test_rows_of_seeds_average_to_mean_and_spread():
+    a = [{"method": "m", "psnr_y": 20.0, "two_sample_accuracy": None}]
+    b = [{"method": "m", "psnr_y": 22.0, "two_sample_accuracy": None}]
+    (row,) = real_world.aggregate([a, b])
+    assert row["psnr_y"] == 21.0 and row["psnr_y_std"] == 1.0 and row["two_sample_accuracy"] is None
 
 
 def test_bad_settings_fail_in_one_line(capsys):
@@ -49,6 +65,10 @@ def test_bad_settings_fail_in_one_line(capsys):
     assert "KEY one of" in capsys.readouterr().err
     assert main(["benchmark", "real-world", "--quick", "--degradation", "nope"]) == 2
     assert "unknown 'nope'" in capsys.readouterr().err
+    assert main(["benchmark", "real-world", "--quick", "--set", "pixel_only=yes"]) == 2
+    assert "pixel_only must be 0 or 1" in capsys.readouterr().err
+    assert main(["benchmark", "real-world", "--quick", "--set", "repeats=0"]) == 2
+    assert "out of range" in capsys.readouterr().err
 
 
 def test_settings_follow_quick_and_overrides():
@@ -73,13 +93,25 @@ def test_quick_benchmark_trains_every_method_and_prints_the_table(tmp_path, caps
     assert main(["benchmark", "real-world", "--quick", "--work-dir", str(tmp_path / "work"), "--output", str(out)]) == 0
     results = json.loads(out.read_text())
     rows = results["rows"]
-    assert [r["method"] for r in rows[:4]] == [m.title for m in METHODS]
-    for r in rows[:5]:
+    methods = QUICK.methods()
+    assert [r["method"] for r in rows[:4]] == [m.title for m in methods] + [real_world.BICUBIC]
+    for r in rows[:4]:
         assert np.isfinite(r["psnr_y"]) and 0 < r["ssim_rgb"] <= 1, r
-    for r in rows[:4] + rows[5:]:
+    for r in rows[:3] + rows[4:]:
         assert 0 <= r["two_sample_accuracy"] <= 1, r
-    for key in ["high_to_low"] + [m.key for m in METHODS]:
-        assert any((tmp_path / "work" / "runs" / key / "models").glob("*.keras")), key
+    for key in ["high_to_low"] + [m.key for m in methods]:
+        assert any((tmp_path / "work" / "seed0" / "runs" / key / "models").glob("*.keras")), key
     assert set(results["verdict"]) == {"best_psnr_y_on_real_lr", "most_realistic_inputs", "reproduced"}
     printed = capsys.readouterr().out
     assert "| Low-to-High trained on bilinear |" in printed and "reproduced in miniature:" in printed
+    # Two seeds, each its own runs; the table's numbers are their mean, with the spread beside them.
+    assert len(results["rows_by_seed"]) == 2 and "over 2 seed(s)" in printed
+    for key in [m.key for m in methods]:
+        assert (tmp_path / "work" / "seed1" / "runs" / key / "models").is_dir(), key
+    for i, row in enumerate(rows[:4]):
+        values = [seed_rows[i]["psnr_y"] for seed_rows in results["rows_by_seed"]]
+        assert row["psnr_y"] == pytest.approx(np.mean(values)) and row["psnr_y_std"] == pytest.approx(np.std(values))
+    # Every stage-2 run scored itself as it trained, and the mean curves are drawn.
+    for title, curve in results["curves"].items():
+        assert "0" in curve and len(curve) >= 2 and all(np.isfinite(v) for v in curve.values()), title
+    assert (tmp_path / "work" / "psnr_by_update.png").stat().st_size > 1000

@@ -11,6 +11,9 @@ run and every replica.
 - `gaussian_blur`, `sensor_noise`, `jpeg`, `colour_shift`: single random degradations, size kept.
 - `high_order`: two rounds of blur -> random resize -> noise -> JPEG, then the final resize and JPEG
   (the Real-ESRGAN recipe of a second-order degradation model).
+- `camera`: a small sensor: lens blur -> area downscaling -> read and shot noise -> white balance -> JPEG.
+- `web`: a photo shrunk and re-saved twice on its way through the web: bicubic x1/2 -> JPEG -> bilinear
+  x1/2 without anti-aliasing -> a harsher JPEG.
 
 Example:
     >>> lr = degrade.bilinear(hr, scale=4)
@@ -188,11 +191,34 @@ def high_order(images: tf.Tensor, seed: Seed, scale: int = 4) -> tf.Tensor:
     return jpeg(tf.clip_by_value(x, -1.0, 1.0), seeds[9], (30, 95))
 
 
+def camera(images: tf.Tensor, seed: Seed, scale: int = 4) -> tf.Tensor:
+    """A small sensor: lens blur (sigma 0.3-1.5 px), area downscaling by `scale`, read noise of 2-15 levels
+    plus shot noise, a white-balance error, JPEG at quality 60-95."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    s = _split(seed, 4)
+    sigma = tf.random.stateless_uniform([tf.shape(images)[0]], s[0], 0.3, 1.5)
+    x = tf.image.resize(_blur(images, sigma), _lr_shape(images, scale), "area")
+    x = sensor_noise(x, s[1], read_sigma=(2.0, 15.0), shot_gain=(0.0, 0.01))
+    return jpeg(colour_shift(x, s[2], 0.05, 0.03), s[3], (60, 95))
+
+
+def web(images: tf.Tensor, seed: Seed, scale: int = 4) -> tf.Tensor:
+    """Shrunk and re-saved twice: anti-aliased bicubic to 2/`scale` of the size, JPEG 40-80, bilinear
+    without anti-aliasing to 1/`scale`, JPEG 25-60."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    s = _split(seed, 2)
+    half = tf.shape(images)[1:3] * 2 // scale
+    x = jpeg(tf.clip_by_value(tf.image.resize(images, half, "bicubic", antialias=True), -1.0, 1.0), s[0], (40, 80))
+    return jpeg(bilinear(x, 2), s[1], (25, 60))
+
+
 DEGRADATIONS = {
     "bilinear": lambda images, seed, scale=4: bilinear(images, scale),
     "bicubic": lambda images, seed, scale=4: bicubic(images, scale),
     "blur_bilinear": blur_bilinear,
     "high_order": high_order,
+    "camera": camera,
+    "web": web,
 }
 """Downscaling degradations by name, all called as `fn(images, seed, scale)`."""
 
@@ -213,9 +239,11 @@ __all__ = [
     "bicubic",
     "bilinear",
     "blur_bilinear",
+    "camera",
     "colour_shift",
     "gaussian_blur",
     "high_order",
     "jpeg",
     "sensor_noise",
+    "web",
 ]

@@ -5,20 +5,25 @@ first beat hand-made degradations when the test images were degraded by somethin
    built from (`tfsr.data.demo`), shuffled with the seed and split into three disjoint parts: HR training
    faces (40%), the source of the real LR set (40%) and test faces (20%).
 2. A hidden "real" degradation (default `high_order`, a Real-ESRGAN-style chain of blur, resizing, noise
-   and JPEG from `tfsr.data.degrade`) makes the unpaired real LR training set from the second part and
-   the LR test set from the third, whose HR originals are the ground truth. No method sees the chain.
-3. Training, each with `run_training` on small networks: stage 1 (High-to-Low GAN, unpaired) and four
-   stage-2 Low-to-High networks: the full method (learned degradation, pixel + GAN loss), the table-1
-   baselines trained on bilinear and on blur + bilinear downsampling, and the pixel-loss-only variant on
-   the learned degradation.
+   and JPEG; `camera` and `web` are the library's other two, `tfsr.data.degrade`), drawn for each image,
+   makes the unpaired real LR training set from the second part and the LR test set from the third, whose
+   HR originals are the ground truth. No method sees the chain.
+3. Training, each with `run_training` on small networks: stage 1 (High-to-Low GAN, unpaired) and the
+   stage-2 Low-to-High networks: the full method (learned degradation, pixel + GAN loss) and the table-1
+   baselines trained on bilinear and on blur + bilinear downsampling (with `pixel_only`, also the
+   pixel-loss-only variant on the learned degradation). Each stage-2 run records the PSNR-Y of its
+   averaged weights on the test set as it trains (`quality_curve`).
 4. Measured: PSNR and SSIM (RGB and Y) of each network's outputs on the real LR test set against the
    ground truth; PSNR on the bilinear protocol (the paper's LS3D-W column); and how far each method's LR
    training inputs are from the real LR set, by a classifier two-sample test (held-out accuracy; 50% =
    indistinguishable). Bicubic upsampling and the hidden chain itself are reference rows.
+5. Steps 1-4 are repeated with `repeats` seeds (another split, other chain draws, other initialisations);
+   the table gives each number's mean and standard deviation over them, and `psnr_by_update.png` the mean
+   curves.
 
-The claim is reproduced in miniature when the full method has the best PSNR (Y) on the real LR test set
-and its training inputs are the hardest to tell from real LR of the three degradations. Whatever the
-outcome, the table says it as it is.
+The claim is reproduced in miniature when the full method has the best mean PSNR (Y) on the real LR test
+set of every row, bicubic included, and its training inputs are the hardest to tell from real LR of the
+three degradations. Whatever the outcome, the table says it as it is.
 
 Example:
     >>> results = run_benchmark(Path("/tmp/rw"), QUICK)  # doctest: +SKIP
@@ -48,6 +53,7 @@ from tfsr.evaluation import metrics
 from tfsr.evaluation.fid import quantise
 from tfsr.evaluation.generators import HighToLow, LowToHigh
 from tfsr.evaluation.two_sample import classifier_two_sample_test
+from tfsr.experiments.quality_curve import CURVE_FILE, QualityCurve, plot_curves, read_curve
 from tfsr.faces import MODEL_SCALE, OUTPUT_SIDE
 from tfsr.models import load_generator
 from tfsr.pixels import to_unit
@@ -58,8 +64,12 @@ log = logging.getLogger(__name__)
 HR_SIZE, SCALE = OUTPUT_SIDE, MODEL_SCALE
 SPLIT = (0.4, 0.4, 0.2)  # HR training / real-LR source / test
 
-# Seeds of the hidden chain, one per use, so that no two sets share a degradation draw.
+# Seeds of the hidden chain, one per use, so that no two sets share a degradation draw (each repeat adds
+# _SEED_STRIDE times its seed, so repeats draw other chains too).
 _REAL_LR_SEED, _TEST_SEED, _ORACLE_SEED, _BLUR_SEED, _NOISE_SEED = 11, 12, 13, 14, 15
+_SEED_STRIDE = 100
+# Points of each stage-2 run's PSNR-by-update curve (besides update 0).
+_CURVE_POINTS = 6
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ METHODS = (
     Method("blur_bilinear", "Low-to-High trained on blur + bilinear", "blur_bilinear", 0.002),
     Method("pixel_only", "High-to-Low + Low-to-High (pixel loss only)", "learned", 0.0),
 )
+BICUBIC = "Bicubic upsampling (no training)"
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,9 @@ class BenchmarkSettings:
         high_to_low_beta: stage 1's GAN weight.
         d_augment: `training.d_augment` of every run.
         two_sample_epochs: training epochs of each two-sample classifier.
-        seed: seed of the split, the training runs and the measurements.
+        seed: seed of the first repeat's split, training runs and measurements.
+        repeats: how many seeds (`seed`, `seed + 1`, ...) the experiment is run with.
+        pixel_only: also train the pixel-loss-only ablation (a fourth stage-2 run per seed).
     """
 
     degradation: str = "high_order"
@@ -130,6 +143,12 @@ class BenchmarkSettings:
     d_augment: tuple[str, ...] = ("translation", "cutout")
     two_sample_epochs: int = 30
     seed: int = 0
+    repeats: int = 3
+    pixel_only: bool = False
+
+    def methods(self) -> tuple[Method, ...]:
+        """The stage-2 networks this experiment trains."""
+        return METHODS if self.pixel_only else METHODS[:3]
 
 
 DEFAULT = BenchmarkSettings()
@@ -145,6 +164,7 @@ QUICK = BenchmarkSettings(
         "discriminator": {"filters": 4},
     },
     two_sample_epochs=2,
+    repeats=2,
 )
 
 
@@ -200,11 +220,12 @@ def make_sets(settings: BenchmarkSettings) -> Sets:
         raise ConfigError(f"--degradation: unknown '{settings.degradation}' (known: {', '.join(DEGRADATIONS)})")
     hr = high_resolution_images(settings)
     a, b = int(SPLIT[0] * len(hr)), int((SPLIT[0] + SPLIT[1]) * len(hr))
+    offset = _SEED_STRIDE * settings.seed
     return Sets(
         hr_train=hr[:a],
-        real_lr=degrade(hr[a:b], settings.degradation, _REAL_LR_SEED),
+        real_lr=degrade(hr[a:b], settings.degradation, _REAL_LR_SEED + offset),
         test_hr=hr[b:],
-        test_lr=degrade(hr[b:], settings.degradation, _TEST_SEED),
+        test_lr=degrade(hr[b:], settings.degradation, _TEST_SEED + offset),
     )
 
 
@@ -247,7 +268,8 @@ def _config(settings: BenchmarkSettings, name: str, data: dict[str, Any], traini
 
 
 def train_all(settings: BenchmarkSettings, sets: Sets, work: Path, progress: Callable[[str], None]) -> dict[str, Path]:
-    """Stage 1 and the four stage-2 runs (a finished run in `work` is reused); run directories by key."""
+    """Stage 1 and the stage-2 runs (a finished run in `work` is reused); run directories by key. Each
+    stage-2 run writes its PSNR-Y on the test set by update (`CURVE_FILE`)."""
     data = {
         "hr_dirs": [str(_write_folder(work / "data" / "hr_train", sets.hr_train))],
         "lr_dirs": [str(_write_folder(work / "data" / "real_lr", sets.real_lr))],
@@ -261,13 +283,16 @@ def train_all(settings: BenchmarkSettings, sets: Sets, work: Path, progress: Cal
         verbose=0,
     )
     trained = {"high_to_low": stage1}
-    for m in METHODS:
+    test_lr, every = to_unit(sets.test_lr), max(1, settings.low_to_high_steps // _CURVE_POINTS)
+    for m in settings.methods():
         progress(f"stage 2: {m.title}, {settings.low_to_high_steps} steps")
         training = {"stage": "low_to_high", "steps": settings.low_to_high_steps, "degradation": m.degradation,
                     "beta": m.beta}
         if m.degradation == "learned":
             training["high_to_low_run"] = str(stage1)
-        trained[m.key] = run_training(_config(settings, m.key, data, training), runs / m.key, verbose=0)
+        curve = QualityCurve(test_lr, sets.test_hr, every, runs / m.key / CURVE_FILE)
+        trained[m.key] = run_training(_config(settings, m.key, data, training), runs / m.key, verbose=0,
+                                      extra_callbacks=[curve])
     return trained
 
 
@@ -292,12 +317,12 @@ def _row(title: str, sr_real: np.ndarray, sr_bilinear: np.ndarray | None, sets: 
 
 
 def measure(settings: BenchmarkSettings, sets: Sets, runs: dict[str, Path]) -> list[dict[str, Any]]:
-    """The table's rows: the four methods, then bicubic upsampling and the hidden chain for reference."""
+    """One seed's rows: the methods, then bicubic upsampling and the hidden chain for reference."""
     high_to_low = HighToLow(load_generator(runs["high_to_low"], "high_to_low"), runs["high_to_low"])
     test_lr, bilinear_lr = to_unit(sets.test_lr), metrics.bilinear_inputs(sets.test_hr, SCALE)
     separability = {}
     rows = []
-    for m in METHODS:
+    for m in settings.methods():
         if m.degradation not in separability:
             inputs = training_inputs(m, sets, high_to_low, _NOISE_SEED)
             separability[m.degradation] = classifier_two_sample_test(
@@ -313,82 +338,126 @@ def measure(settings: BenchmarkSettings, sets: Sets, runs: dict[str, Path]) -> l
         degrade(sets.hr_train, settings.degradation, _ORACLE_SEED), sets.real_lr, seed=settings.seed,
         epochs=settings.two_sample_epochs,
     )
-    rows.append(_row("Bicubic upsampling (no training)", bicubic(test_lr), bicubic(bilinear_lr), sets, None))
+    rows.append(_row(BICUBIC, bicubic(test_lr), bicubic(bilinear_lr), sets, None))
     rows.append({**{k: None for k in rows[0]}, "method": f"Hidden degradation itself ({settings.degradation})",
                  "two_sample_accuracy": oracle.accuracy, "two_sample_stderr": oracle.stderr})
     return rows
 
 
+_NUMBERS = ("psnr_rgb", "psnr_y", "ssim_rgb", "ssim_y", "psnr_y_bilinear_pairs", "two_sample_accuracy")
+
+
+def aggregate(per_seed: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows of several seeds (same methods, same order) -> one row per method with each number's mean and,
+    as `<key>_std`, its standard deviation over the seeds (0 for one seed); None stays None."""
+    rows = []
+    for same in zip(*per_seed):
+        row: dict[str, Any] = {"method": same[0]["method"], "seeds": len(same)}
+        for key in _NUMBERS:
+            values = [r[key] for r in same if r.get(key) is not None]
+            row[key] = float(np.mean(values)) if values else None
+            row[f"{key}_std"] = float(np.std(values)) if values else None
+        rows.append(row)
+    return rows
+
+
 def verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Whether the learned degradation won: best PSNR (Y) on real LR, and the least separable inputs."""
+    """Whether the learned degradation won: the best (mean) PSNR (Y) on real LR of every row, bicubic
+    included, and the least separable training inputs of the three degradations."""
     by_title = {r["method"]: r for r in rows}
     full = by_title[METHODS[0].title]
+    others = [r for r in rows if r is not full and r.get("psnr_y") is not None]
+    psnr_wins = all(full["psnr_y"] > r["psnr_y"] for r in others)
     baselines = [by_title[m.title] for m in METHODS[1:3]]
-    psnr_wins = all(full["psnr_y"] > b["psnr_y"] for b in baselines)
     realism_wins = all(full["two_sample_accuracy"] < b["two_sample_accuracy"] for b in baselines)
     return {"best_psnr_y_on_real_lr": psnr_wins, "most_realistic_inputs": realism_wins,
             "reproduced": psnr_wins and realism_wins}
 
 
+def mean_curves(settings: BenchmarkSettings, seed_runs: list[dict[str, Path]]) -> dict[str, dict[int, float]]:
+    """Each method's PSNR-Y by update, averaged over the seeds (at the updates every seed recorded)."""
+    curves = {}
+    for m in settings.methods():
+        points = [read_curve(runs[m.key]) for runs in seed_runs]
+        common = sorted(set.intersection(*(set(p) for p in points))) if all(points) else []
+        curves[m.title] = {u: float(np.mean([p[u] for p in points])) for u in common}
+    return curves
+
+
 def run_benchmark(
     work: Path, settings: BenchmarkSettings = DEFAULT, progress: Callable[[str], None] = log.info
 ) -> dict[str, Any]:
-    """Builds the sets, trains every network in `work/runs`, measures, and returns the results.
+    """Builds the sets, trains every network in `work/seed<k>/runs`, measures, repeats for each seed, and
+    returns the results (rows averaged over the seeds, each seed's rows, the curves and their plot).
 
     Raises:
-        ConfigError: unknown hidden degradation.
+        ConfigError: unknown hidden degradation, or fewer than one repeat.
     """
+    if settings.repeats < 1:
+        raise ConfigError(f"repeats must be at least 1, got {settings.repeats}")
     start = time.perf_counter()
     work = Path(work)
-    sets = make_sets(settings)
-    progress(
-        f"{len(sets.hr_train)} HR training faces, {len(sets.real_lr)} real LR faces, {len(sets.test_hr)} test pairs; "
-        f"hidden degradation: {settings.degradation}"
-    )
-    runs = train_all(settings, sets, work, progress)
-    trained = time.perf_counter()
-    progress("measuring")
-    rows = measure(settings, sets, runs)
+    per_seed, seed_runs, sizes = [], [], {}
+    for k in range(settings.repeats):
+        one = dataclasses.replace(settings, seed=settings.seed + k)
+        sets = make_sets(one)
+        sizes = {"hr_train": len(sets.hr_train), "real_lr": len(sets.real_lr), "test": len(sets.test_hr)}
+        progress(
+            f"seed {one.seed} ({k + 1} of {settings.repeats}): {sizes['hr_train']} HR training faces, "
+            f"{sizes['real_lr']} real LR faces, {sizes['test']} test pairs; hidden degradation: {one.degradation}"
+        )
+        runs = train_all(one, sets, work / f"seed{one.seed}", progress)
+        progress(f"seed {one.seed}: measuring")
+        per_seed.append(measure(one, sets, runs))
+        seed_runs.append(runs)
+    rows = aggregate(per_seed)
+    curves = mean_curves(settings, seed_runs)
+    bicubic = next(r["psnr_y"] for r in rows if r["method"] == BICUBIC)
+    plot = plot_curves(curves, bicubic, work / "psnr_by_update.png",
+                       f"hidden degradation {settings.degradation}, mean of {settings.repeats} seed(s)")
     return {
         "settings": dataclasses.asdict(settings),
-        "sets": {"hr_train": len(sets.hr_train), "real_lr": len(sets.real_lr), "test": len(sets.test_hr)},
+        "sets": sizes,
         "rows": rows,
+        "rows_by_seed": per_seed,
+        "curves": {k: {str(u): v for u, v in c.items()} for k, c in curves.items()},
+        "curve_png": str(plot),
         "verdict": verdict(rows),
-        "seconds": {"training": trained - start, "total": time.perf_counter() - start},
+        "seconds": {"total": time.perf_counter() - start},
         "work_dir": str(work),
     }
 
 
-def _cell(value: float | None, digits: int, percent: bool = False) -> str:
+def _cell(value: float | None, digits: int, spread: float | None = None, percent: bool = False) -> str:
     if value is None:
         return "-"
-    return f"{100 * value:.{digits}f}%" if percent else f"{value:.{digits}f}"
+    k = 100 if percent else 1
+    text = f"{k * value:.{digits}f}"
+    return text + (f" ± {k * spread:.{digits}f}" if spread else "") + ("%" if percent else "")
 
 
 def format_table(results: dict[str, Any]) -> str:
-    """The results as a markdown table, with the verdict in words."""
+    """The results as a markdown table (mean ± standard deviation over the seeds), with the verdict in words."""
     lines = [
-        "| Method | PSNR RGB / Y (real LR test) | SSIM RGB / Y (real LR test) | PSNR Y (bilinear pairs) "
+        "| Method | PSNR Y (real LR test) | PSNR RGB | SSIM Y | PSNR Y (bilinear pairs) "
         "| LR inputs vs real LR: classifier accuracy |",
-        "|---|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for r in results["rows"]:
-        accuracy = _cell(r["two_sample_accuracy"], 1, percent=True)
-        if r["two_sample_stderr"] is not None:
-            accuracy += f" ± {100 * r['two_sample_stderr']:.1f}"
-        lines.append(
-            f"| {r['method']} | {_cell(r['psnr_rgb'], 2)} / {_cell(r['psnr_y'], 2)} | "
-            f"{_cell(r['ssim_rgb'], 3)} / {_cell(r['ssim_y'], 3)} | {_cell(r['psnr_y_bilinear_pairs'], 2)} | "
-            f"{accuracy} |"
-        )
+        cells = [_cell(r[key], 3 if key.startswith("ssim") else 2, r.get(f"{key}_std"))
+                 for key in ("psnr_y", "psnr_rgb", "ssim_y", "psnr_y_bilinear_pairs")]
+        accuracy = _cell(r["two_sample_accuracy"], 1, r.get("two_sample_accuracy_std"), percent=True)
+        lines.append(f"| {r['method']} | {' | '.join(cells)} | {accuracy} |")
     v, s, n = results["verdict"], results["settings"], results["sets"]
     lines += [
         "",
-        f"{n['hr_train']} HR training faces, {n['real_lr']} real LR faces, {n['test']} test pairs; hidden "
-        f"degradation `{s['degradation']}`; stage 1 {s['high_to_low_steps']} steps, each stage 2 "
+        f"Mean ± standard deviation over {s['repeats']} seed(s) (from {s['seed']}); per seed {n['hr_train']} HR "
+        f"training faces, {n['real_lr']} real LR faces, {n['test']} test pairs; hidden degradation "
+        f"`{s['degradation']}`, drawn per image; stage 1 {s['high_to_low_steps']} steps, each stage 2 "
         f"{s['low_to_high_steps']} steps, batch {s['batch_size']}; {results['seconds']['total'] / 60:.1f} min.",
-        "Classifier accuracy: 50% = indistinguishable from the real LR set.",
-        f"Learned degradation best PSNR (Y) on real LR: {'yes' if v['best_psnr_y_on_real_lr'] else 'no'}; "
+        "Classifier accuracy: 50% = indistinguishable from the real LR set. "
+        f"PSNR-Y by update: {results['curve_png']}",
+        f"Learned degradation best PSNR (Y) on real LR of every row: {'yes' if v['best_psnr_y_on_real_lr'] else 'no'}; "
         f"its inputs the least separable from real LR: {'yes' if v['most_realistic_inputs'] else 'no'}; "
         f"paper's claim reproduced in miniature: {'yes' if v['reproduced'] else 'no'}.",
     ]
