@@ -156,7 +156,8 @@ class DataConfig:
             `tfsr.faces.FACE_MARGIN`, 0.25: 25 %), as in `tfsr enhance`, so training faces are framed like
             the faces the network later sees.
         augment: high-resolution augmentation.
-        cache_dir: when set, decoded crops are cached there as sharded TFRecords and reused by later runs.
+        cache_dir: when set, decoded crops are cached there as memory-mapped `.npy` files (`tfsr.data.cache`),
+            keyed by their sources and sizes, and reused by later runs.
         seed: seed of shuffling and augmentation (what `tfsr train` passes to the dataset builders).
         test_fraction: fraction of faces held out for evaluation (by a stable hash of each file name).
     """
