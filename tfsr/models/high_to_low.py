@@ -138,7 +138,9 @@ class HighToLowGenerator(keras.Model):
                 x = layer(x, training=training) if isinstance(layer, GeneratorResidualBlock) else layer(x)
         x = self.head_conv(ops.relu(self.head_bn(x, training=training)))
         if self.prior is not None:
-            lr, clean = self.prior((hr, z, x)), self.prior.undegraded(hr, x)
+            lr = self.prior((hr, z, x))
+            # The prior-free output only when something reads it (plain generation skips the extra pass).
+            clean = self.prior.undegraded(hr, x) if undegraded or self.colour_lock else None
         else:
             lr = self.head_tanh((self.skip_pool(hr), x)) if self.input_skip else self.head_tanh(x)
             clean = lr
